@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// pscctl subcommands. Each returns the process exit status: 0 success, 1 the thing checked is bad
+// (token rejected, config invalid, ...), 2 bad usage or unreadable input.
+#pragma once
+
+namespace psc::ctl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRejected = 1;
+inline constexpr int kExitUsage = 2;
+
+int cmd_verify_id_token(int argc, char** argv);
+
+} // namespace psc::ctl
