@@ -10,5 +10,6 @@ inline constexpr int kExitRejected = 1;
 inline constexpr int kExitUsage = 2;
 
 int cmd_verify_id_token(int argc, char** argv);
+int cmd_check_config(int argc, char** argv);
 
 } // namespace psc::ctl

@@ -15,6 +15,7 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"check-config", psc::ctl::cmd_check_config, "check psc-login.conf and its drop-ins"},
     {"verify-id-token", psc::ctl::cmd_verify_id_token,
      "check an ID token's signature and claims offline"},
 };

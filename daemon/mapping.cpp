@@ -2,6 +2,7 @@
 #include "mapping.hpp"
 
 #include "strutil.hpp"
+#include "username_template.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -22,16 +23,6 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 Error map_error(std::string reason, std::string_view path, std::size_t line, std::string why) {
     return make_error(Errc::config, std::move(reason),
                       std::string(path) + ":" + std::to_string(line) + ": " + why);
-}
-
-// The strict rule for names we *generate* (SPEC §4): nothing a shell, a path or NSS could
-// misread.
-bool valid_generated_username(std::string_view s) noexcept {
-    if (s.empty() || s.size() > kMaxUsername || s.front() < 'a' || s.front() > 'z')
-        return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    });
 }
 
 // Which of the identity's identifiers maps to `requested`, and how.
@@ -176,46 +167,6 @@ Result<std::optional<LocalUser>> NssUserDb::lookup(const std::string& name) cons
             return std::optional<LocalUser>{};
         return std::optional<LocalUser>{LocalUser{pw.pw_name, pw.pw_uid}};
     }
-}
-
-Result<std::string> expand_username_template(std::string_view tmpl, std::string_view idnat) {
-    std::string digits;
-    for (char c : idnat)
-        if (c >= '0' && c <= '9')
-            digits += c;
-    std::string out;
-    for (std::size_t i = 0; i < tmpl.size();) {
-        if (tmpl[i] != '{') {
-            out += tmpl[i++];
-            continue;
-        }
-        const std::size_t close = tmpl.find('}', i);
-        if (close == std::string_view::npos)
-            return make_error(Errc::config, "template_syntax", "unclosed '{' in username_template");
-        const std::string_view var = tmpl.substr(i + 1, close - i - 1);
-        if (var == "idnat") {
-            for (char c : idnat)
-                out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-        } else if (var == "idnat_digits") {
-            out += digits;
-        } else if (var == "rpps") {
-            // RPPS idNat is "8" + 11-digit RPPS number (PSC.md); other forms have no RPPS.
-            if (idnat.size() != 12 || idnat.front() != '8' || digits.size() != 12)
-                return make_error(Errc::unknown_user, "template_no_rpps",
-                                  "identity has no RPPS number for {rpps}");
-            out += idnat.substr(1);
-        } else {
-            return make_error(Errc::config, "template_variable",
-                              "unknown variable {" + std::string(var) + "} in username_template");
-        }
-        i = close + 1;
-    }
-    if (!valid_generated_username(out))
-        return make_error(Errc::unknown_user, "template_invalid_name",
-                          "generated name \"" + strip_control(out) +
-                              "\" breaks the rule (lower-case, starts with a letter, at most 32 "
-                              "characters of a-z 0-9 _ -)");
-    return out;
 }
 
 Result<Decision> decide(const PscIdentity& id, std::string_view requested_user, const UserMap* map,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "result.hpp"
+#include "username_template.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -77,11 +78,6 @@ class NssUserDb final : public UserDb {
 public:
     [[nodiscard]] Result<std::optional<LocalUser>> lookup(const std::string& name) const override;
 };
-
-// Expands the template ({idnat}, {idnat_digits}, {rpps}) and checks the strict rule for generated
-// names: lower-case, starts with a letter, ≤ 32 chars, only [a-z0-9_-]. Reasons: template_*.
-[[nodiscard]] Result<std::string> expand_username_template(std::string_view tmpl,
-                                                           std::string_view idnat);
 
 // True for idNat forms we accept as identifiers: 1–64 chars of [A-Za-z0-9/._-] (RPPS `8…`,
 // ADELI `0…`, structure `5<SIRET>/<id>`, sandbox `ANS…`).

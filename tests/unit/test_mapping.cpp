@@ -236,13 +236,16 @@ static void test_template_expansion_rules(void**) {
     auto a = expand_username_template("psc-{idnat_digits}", "500000001815646/CPAT00045");
     assert_ok(a);
     assert_string_equal(a->c_str(), "psc-50000000181564600045");
-    auto b = expand_username_template("{idnat}", "ANS20231122132732");
+    auto b = expand_username_template("{idnat_lower}", "ANS20231122132732");
     assert_ok(b);
     assert_string_equal(b->c_str(), "ans20231122132732");
+    // {idnat} is the claim as sent: upper case breaks the rule for generated names.
+    assert_reason(expand_username_template("{idnat}", "ANS20231122132732"),
+                  "template_invalid_name");
     // Generated names must start with a letter, be ≤ 32 chars, and hold no '.', '/', ':'.
     assert_reason(expand_username_template("{idnat_digits}", "810001234567"),
                   "template_invalid_name");
-    assert_reason(expand_username_template("u-{idnat}", "500000001815646/CPAT00045"),
+    assert_reason(expand_username_template("u-{idnat_lower}", "500000001815646/CPAT00045"),
                   "template_invalid_name");
     assert_reason(expand_username_template("psc-{idnat_digits}-{idnat_digits}-{idnat_digits}",
                                            "810001234567"),

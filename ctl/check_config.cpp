@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// pscctl check-config: load the configuration exactly as psc-authd does and say what is wrong,
+// as "file:line: message" lines, or print a short summary. Never prints a secret: the summary
+// names files, not their content.
+#include "commands.hpp"
+#include "config.hpp"
+#include "ini.hpp"
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+
+namespace psc::ctl {
+namespace {
+
+struct Args {
+    std::string config{kDefaultConfigPath};
+    std::optional<std::string> service;
+};
+
+void usage(std::FILE* out) {
+    std::fputs("Usage: pscctl check-config [--config PATH] [--service NAME]\n\n"
+               "Checks psc-login.conf and its drop-ins like psc-authd does.\n"
+               "Exit status: 0 valid, 1 invalid, 2 bad usage.\n",
+               out);
+}
+
+// "--opt VALUE" or "--opt=VALUE"; advances i past a separate value.
+std::optional<std::string> option_value(int argc, char** argv, int& i, std::string_view name) {
+    const std::string_view a = argv[i];
+    if (a == name) {
+        if (i + 1 >= argc)
+            return std::nullopt;
+        return std::string(argv[++i]);
+    }
+    return std::string(a.substr(name.size() + 1));
+}
+
+// Returns the exit code for bad usage, or nullopt when the arguments are fine.
+std::optional<int> parse_args(int argc, char** argv, Args& args) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        const auto is = [&](std::string_view n) {
+            return a == n ||
+                   (a.size() > n.size() && a.substr(0, n.size() + 1) == std::string(n) + "=");
+        };
+        if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return kExitOk;
+        }
+        std::optional<std::string> v;
+        if (is("--config") && (v = option_value(argc, argv, i, "--config")) && !v->empty()) {
+            args.config = *v;
+        } else if (is("--service") && (v = option_value(argc, argv, i, "--service")) &&
+                   is_valid_service_name(*v)) {
+            args.service = *v;
+        } else {
+            std::fprintf(stderr, "pscctl check-config: invalid argument \"%s\"\n", argv[i]);
+            usage(stderr);
+            return kExitUsage;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : " ") + s;
+    return out.empty() ? "(none)" : out;
+}
+
+std::string flows_text(const std::vector<Flow>& flows) {
+    std::string out;
+    for (Flow f : flows)
+        out += (out.empty() ? "" : " ") + std::string(to_string(f));
+    return out;
+}
+
+void print_service(std::string_view name, const ServicePolicy& p) {
+    std::printf("service %.*s: flows %s, timeout %llds, ciba_channel %.*s",
+                static_cast<int>(name.size()), name.data(), flows_text(p.login.flows).c_str(),
+                static_cast<long long>(p.login.timeout.count()),
+                static_cast<int>(to_string(p.login.ciba_channel).size()),
+                to_string(p.login.ciba_channel).data());
+    if (!p.authz.allow_professions.empty())
+        std::printf(", professions %s", join(p.authz.allow_professions).c_str());
+    if (!p.authz.deny_categories.empty())
+        std::printf(
+            ", deny categories %s",
+            std::string(p.authz.deny_categories.begin(), p.authz.deny_categories.end()).c_str());
+    if (p.authz.require_auth_mode)
+        std::printf(", auth mode %s", std::string(to_string(*p.authz.require_auth_mode)).c_str());
+    std::fputc('\n', stdout);
+}
+
+void print_summary(const Config& c, const Args& args) {
+    const auto& p = c.provider;
+    std::puts("OK");
+    std::printf("files: %s\n", join(c.files).c_str());
+    std::printf("profile: %s\n", std::string(to_string(p.profile)).c_str());
+    std::printf("issuer: %s\n", p.issuer.c_str());
+    if (!p.metadata_file.empty())
+        std::printf("metadata_file: %s\n", p.metadata_file.c_str());
+    else
+        std::printf("discovery_url: %s\n", p.discovery_url.c_str());
+    std::printf("client_id: %s\n", p.client_id.c_str());
+    std::printf("token_auth_method: %s\n", std::string(to_string(p.token_auth_method)).c_str());
+    std::printf("id_token_algs: %s\n", join(p.id_token_algs).c_str());
+    std::printf("acr: request %s, accept %s, missing %s\n", join(p.acr_values).c_str(),
+                join(p.acr_accept).c_str(), std::string(to_string(p.acr_missing)).c_str());
+    if (c.callback.redirect_uri.empty())
+        std::printf("callback: %s%s%s:%u\n", c.callback.listen_ipv6 ? "[" : "",
+                    c.callback.listen_host.c_str(), c.callback.listen_ipv6 ? "]" : "",
+                    static_cast<unsigned>(c.callback.listen_port));
+    else
+        std::printf("callback: redirect_uri %s\n", c.callback.redirect_uri.c_str());
+    if (args.service) {
+        print_service(*args.service, c.policy_for(*args.service));
+        return;
+    }
+    print_service("(default)", c.policy_for({}));
+    for (const auto& [name, ov] : c.services)
+        print_service(name, c.policy_for(name));
+}
+
+} // namespace
+
+int cmd_check_config(int argc, char** argv) {
+    Args args;
+    if (auto rc = parse_args(argc, argv, args))
+        return *rc;
+    LoadOptions opts;
+    // Run as root this is exactly psc-authd's check. As another user, files that user owns are
+    // trusted too, so a draft can be checked before it is installed.
+    opts.trusted_owner = ::geteuid();
+    if (opts.trusted_owner != 0)
+        std::fprintf(stderr,
+                     "note: not running as root: files owned by uid %u are accepted here, "
+                     "psc-authd accepts only root-owned files\n",
+                     static_cast<unsigned>(opts.trusted_owner));
+    ConfigDiagnostics diag;
+    auto cfg = load_config(args.config, opts, &diag);
+    for (const auto& w : diag.warnings)
+        std::fprintf(stderr, "%s\n", w.text().c_str());
+    if (!cfg) {
+        for (const auto& e : diag.errors)
+            std::fprintf(stderr, "%s\n", e.text().c_str());
+        return kExitRejected;
+    }
+    print_summary(*cfg, args);
+    return kExitOk;
+}
+
+} // namespace psc::ctl
