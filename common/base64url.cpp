@@ -65,8 +65,9 @@ std::string base64_encode(std::string_view bytes) {
 Result<std::string> base64url_decode(std::string_view text) {
     if (text.size() % 4 == 1)
         return make_error(Errc::invalid, "base64url_length", "impossible base64url length");
-    std::string out;
-    out.reserve(text.size() / 4 * 3 + 2);
+    // Sized once and written by index: this runs three times per token on the hot path.
+    std::string out(text.size() / 4 * 3 + (text.size() % 4 ? text.size() % 4 - 1 : 0), '\0');
+    std::size_t o = 0;
     std::uint32_t acc = 0;
     int bits = 0;
     for (char c : text) {
@@ -78,7 +79,7 @@ Result<std::string> base64url_decode(std::string_view text) {
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xff);
+            out[o++] = static_cast<char>((acc >> bits) & 0xff);
         }
     }
     // Leftover bits (2 or 4) must be zero: otherwise two encodings decode to the same bytes.

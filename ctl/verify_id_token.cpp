@@ -1,14 +1,218 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+// `pscctl verify-id-token`: the daemon's ID-token validation (SPEC §3), offline, on a token file
+// and a JWKS file — for operators checking what a provider sends and for black-box tests. Exit 0:
+// valid, claims printed as JSON on stdout. Exit 1: rejected, one line "invalid: <reason>: <detail>"
+// on stdout. Exit 2: bad usage or unusable input, message on stderr.
 #include "commands.hpp"
+#include "file_io.hpp"
+#include "id_token.hpp"
+#include "jwk.hpp"
+#include "jws.hpp"
+#include "strutil.hpp"
 
 #include <cstdio>
+#include <ctime>
+#include <string>
+#include <string_view>
 
 namespace psc::ctl {
+namespace {
 
-// (placeholder: implemented in a following commit)
-int cmd_verify_id_token(int, char**) {
-    std::fputs("pscctl verify-id-token: not implemented yet\n", stderr);
+constexpr std::size_t kTokenFileMaxBytes = 1024 * 1024; // the 16 KiB JWT limit is applied later
+constexpr std::int64_t kMaxSeconds = 10LL * 365 * 86400;
+
+constexpr const char* kUsage =
+    "Usage: pscctl verify-id-token --jwks FILE --issuer ISS --client-id ID [--nonce N]\n"
+    "         [--acr-accept \"eidas1 ...\"] [--acr-missing accept|reject] [--algs \"RS256 ...\"]\n"
+    "         [--hs-secret-file FILE] [--trusted-audiences \"AUD ...\"] [--now EPOCH]\n"
+    "         [--max-age SECONDS] [--max-token-age SECONDS] [--clock-skew SECONDS]\n"
+    "         TOKEN_FILE|-\n";
+
+struct Options {
+    std::string jwks_file, token_file, hs_secret_file;
+    std::optional<std::int64_t> now;
+    IdTokenPolicy policy;
+};
+
+Error usage_error(std::string message) {
+    return make_error(Errc::invalid, "usage", std::move(message));
+}
+
+Result<std::int64_t> seconds_arg(std::string_view name, std::string_view value, std::int64_t lo,
+                                 std::int64_t hi) {
+    auto v = parse_int<std::int64_t>(value, lo, hi);
+    if (!v)
+        return usage_error(std::string(name) + ": " + v.error().message);
+    return v;
+}
+
+// Applies one "--name value" pair to opts.
+Status apply_option(Options& o, std::string_view name, const std::string& value) {
+    IdTokenPolicy& p = o.policy;
+    if (name == "--jwks") {
+        o.jwks_file = value;
+    } else if (name == "--issuer") {
+        p.issuer = value;
+    } else if (name == "--client-id") {
+        p.client_id = value;
+    } else if (name == "--nonce") {
+        p.nonce = value;
+    } else if (name == "--acr-accept") {
+        p.acr_accept = split_ws(value);
+    } else if (name == "--acr-missing") {
+        if (value != "accept" && value != "reject")
+            return usage_error("--acr-missing must be \"accept\" or \"reject\"");
+        p.acr_missing_accept = value == "accept";
+    } else if (name == "--algs") {
+        auto algs = parse_alg_list(value);
+        if (!algs)
+            return usage_error("--algs: " + algs.error().message);
+        p.jws.allowed_algs = std::move(*algs);
+    } else if (name == "--hs-secret-file") {
+        o.hs_secret_file = value;
+    } else if (name == "--trusted-audiences") {
+        p.trusted_audiences = split_ws(value);
+    } else if (name == "--now") {
+        auto v = seconds_arg(name, value, 0, (std::int64_t{1} << 40));
+        if (!v)
+            return std::move(v).error();
+        o.now = *v;
+    } else if (name == "--max-age" || name == "--max-token-age" || name == "--clock-skew") {
+        auto v = seconds_arg(name, value, 0, kMaxSeconds);
+        if (!v)
+            return std::move(v).error();
+        const std::chrono::seconds s(*v);
+        if (name == "--max-age")
+            p.max_age = s;
+        else if (name == "--max-token-age")
+            p.max_token_age = s;
+        else
+            p.clock_skew = s;
+    } else {
+        return usage_error("unknown option " + std::string(name));
+    }
+    return {};
+}
+
+Result<Options> parse_args(int argc, char** argv) {
+    Options o;
+    bool positional_only = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (positional_only || arg == "-" || arg.substr(0, 2) != "--") {
+            if (!o.token_file.empty())
+                return usage_error("more than one token file given");
+            o.token_file = std::string(arg);
+            continue;
+        }
+        if (arg == "--") {
+            positional_only = true;
+            continue;
+        }
+        const auto eq = arg.find('=');
+        const std::string_view name = arg.substr(0, eq);
+        std::string value;
+        if (eq != std::string_view::npos)
+            value = std::string(arg.substr(eq + 1));
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else
+            return usage_error(std::string(name) + " needs a value");
+        PSC_TRY(apply_option(o, name, value));
+    }
+    if (o.jwks_file.empty() || o.policy.issuer.empty() || o.policy.client_id.empty())
+        return usage_error("--jwks, --issuer and --client-id are required");
+    if (o.token_file.empty())
+        return usage_error("no token file given (use - for standard input)");
+    return o;
+}
+
+Result<std::string> read_token(const std::string& path) {
+    if (path != "-") {
+        FileRules rules;
+        rules.max_bytes = kTokenFileMaxBytes;
+        auto f = read_file_checked(path, rules);
+        if (!f)
+            return std::move(f).error();
+        return std::move(f->content);
+    }
+    std::string text;
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+        text.append(buf, n);
+        if (text.size() > kTokenFileMaxBytes)
+            return make_error(Errc::invalid, "file_too_large", "standard input is too large");
+    }
+    if (std::ferror(stdin))
+        return make_error(Errc::io, "file_read", "cannot read standard input");
+    return text;
+}
+
+Result<JwkSet> read_jwks(const std::string& path) {
+    FileRules rules;
+    rules.max_bytes = kJwksMaxBytes;
+    auto f = read_file_checked(path, rules);
+    if (!f)
+        return std::move(f).error();
+    auto set = parse_jwks(f->content);
+    if (!set)
+        return set;
+    for (const auto& line : set->skipped)
+        std::fprintf(stderr, "pscctl verify-id-token: JWKS: skipped %s\n",
+                     strip_control(line).c_str());
+    return set;
+}
+
+int fail_usage(const Error& e) {
+    std::fprintf(stderr, "pscctl verify-id-token: %s\n%s", strip_control(e.message).c_str(),
+                 kUsage);
     return kExitUsage;
+}
+
+int fail_input(const char* what, const Error& e) {
+    std::fprintf(stderr, "pscctl verify-id-token: cannot use %s: %s\n", what,
+                 strip_control(e.describe()).c_str());
+    return kExitUsage;
+}
+
+} // namespace
+
+int cmd_verify_id_token(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+            std::fputs(kUsage, stdout);
+            return kExitOk;
+        }
+    auto opts = parse_args(argc, argv);
+    if (!opts)
+        return fail_usage(opts.error());
+    auto jwks = read_jwks(opts->jwks_file);
+    if (!jwks)
+        return fail_input(opts->jwks_file.c_str(), jwks.error());
+    Secret hs_secret;
+    if (!opts->hs_secret_file.empty()) {
+        FileRules rules;
+        rules.max_bytes = 4096;
+        rules.refuse_group_world_readable = true;
+        rules.refuse_group_world_writable = true;
+        auto s = read_secret_file(opts->hs_secret_file, rules);
+        if (!s)
+            return fail_input(opts->hs_secret_file.c_str(), s.error());
+        hs_secret = std::move(*s);
+        opts->policy.jws.hmac_secret = &hs_secret;
+    }
+    auto token = read_token(opts->token_file);
+    if (!token)
+        return fail_input(opts->token_file.c_str(), token.error());
+    const std::int64_t now = opts->now.value_or(static_cast<std::int64_t>(std::time(nullptr)));
+    auto r = validate_id_token(trim(*token), *jwks, opts->policy, now);
+    if (!r) {
+        std::printf("invalid: %s\n", strip_control(r.error().describe()).c_str());
+        return kExitRejected;
+    }
+    std::printf("%s\n", json_to_string(r->claims.get(), true).c_str());
+    return kExitOk;
 }
 
 } // namespace psc::ctl

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Black-box test of `pscctl verify-id-token` ($PSC_PSCCTL): tokens minted with test keys, files in
+// a temporary directory; checks exit codes (0 valid, 1 rejected, 2 usage) and what is printed.
+#include "json.hpp"
+#include "jws.hpp"
+#include "keys.hpp"
+#include "testing.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace psc;
+using namespace psc::testkeys;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000;
+const ClaimsOptions kOpts{};
+
+struct Run {
+    int status = -1;
+    std::string out, err;
+};
+
+struct Fixture {
+    std::string dir;
+    std::string jwks;
+    EvpPkeyPtr key;
+};
+
+Fixture* fx = nullptr;
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string write(const std::string& name, const std::string& content, mode_t mode = 0600) {
+    const std::string path = fx->dir + "/" + name;
+    std::ofstream(path, std::ios::trunc) << content;
+    chmod(path.c_str(), mode);
+    return path;
+}
+
+// Runs pscctl with args; stdin from stdin_path (or /dev/null). No shell involved.
+Run run(std::vector<std::string> args, const std::string& stdin_path = "/dev/null") {
+    const char* exe = std::getenv("PSC_PSCCTL");
+    assert_non_null(exe);
+    const std::string out = fx->dir + "/stdout", err = fx->dir + "/stderr";
+    const pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const int in = open(stdin_path.c_str(), O_RDONLY);
+        const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(127);
+        std::vector<char*> argv{const_cast<char*>(exe)};
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(exe, argv.data());
+        _exit(127);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    Run r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+std::vector<std::string> base_args(const std::string& token_path) {
+    return {"verify-id-token",    "--jwks",        fx->jwks,  "--issuer",  kOpts.issuer,
+            "--client-id",        kOpts.client_id, "--nonce", kOpts.nonce, "--now",
+            std::to_string(kNow), token_path};
+}
+
+std::string token_file(const std::string& claims) {
+    return write("token",
+                 mint_simple(claims, signing_key(fx->key.get(), JwsAlg::RS256, "k1")) + "\n");
+}
+
+// Inserts extra options before the final (token) argument.
+std::vector<std::string> with(std::vector<std::string> args, std::vector<std::string> extra) {
+    args.insert(args.end() - 1, extra.begin(), extra.end());
+    return args;
+}
+
+void expect_invalid(const Run& r, const char* reason) {
+    assert_int_equal(r.status, 1);
+    const std::string prefix = std::string("invalid: ") + reason;
+    if (r.out.rfind(prefix, 0) != 0)
+        print_error("stdout: %s\n", r.out.c_str());
+    assert_true(r.out.rfind(prefix, 0) == 0);
+    assert_int_equal(std::count(r.out.begin(), r.out.end(), '\n'), 1); // exactly one line
+}
+
+void expect_usage(const Run& r) {
+    assert_int_equal(r.status, 2);
+    assert_true(r.out.empty());
+    assert_false(r.err.empty());
+}
+
+int setup(void**) {
+    fx = new Fixture;
+    char tmpl[] = "/tmp/psc-pscctl-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return -1;
+    fx->dir = tmpl;
+    fx->key = generate_key(KeyType::RSA2048);
+    fx->jwks = write("jwks.json", jwks_json({public_jwk_json(fx->key.get(), {"k1", "", "sig"})}));
+    return 0;
+}
+
+int teardown(void**) {
+    std::filesystem::remove_all(fx->dir);
+    delete fx;
+    fx = nullptr;
+    return 0;
+}
+
+} // namespace
+
+static void test_valid_token_prints_claims(void**) {
+    const Run r = run(base_args(token_file(psc_claims(kNow))));
+    assert_int_equal(r.status, 0);
+    auto claims = json_parse_object(r.out);
+    assert_ok(claims);
+    auto pu = json_get_string(claims->get(), "preferred_username");
+    assert_ok(pu);
+    assert_true(**pu == kOpts.preferred_username);
+    assert_non_null(strchr(r.out.c_str(), '\n')); // pretty-printed
+}
+
+static void test_token_from_stdin(void**) {
+    const Run r = run(base_args("-"), token_file(psc_claims(kNow)));
+    assert_int_equal(r.status, 0);
+}
+
+static void test_expired_token_rejected(void**) {
+    expect_invalid(run(with(base_args(token_file(psc_claims(kNow - 3600))), {})), "exp_expired");
+}
+
+static void test_wrong_issuer_rejected(void**) {
+    auto args = base_args(token_file(psc_claims(kNow)));
+    args[4] = "https://other.example";
+    expect_invalid(run(args), "iss_mismatch");
+}
+
+static void test_nonce_mismatch_rejected(void**) {
+    auto args = base_args(token_file(psc_claims(kNow)));
+    args[8] = "another-nonce";
+    expect_invalid(run(args), "nonce_mismatch");
+}
+
+static void test_acr_missing_option(void**) {
+    ClaimsOptions o;
+    o.acr.clear();
+    const std::string t = token_file(psc_claims(kNow, o));
+    expect_invalid(run(base_args(t)), "acr_missing");
+    expect_invalid(run(with(base_args(t), {"--acr-missing", "reject"})), "acr_missing");
+    assert_int_equal(run(with(base_args(t), {"--acr-missing=accept"})).status, 0);
+}
+
+static void test_acr_accept_option(void**) {
+    const std::string t = token_file(psc_claims(kNow));
+    expect_invalid(run(with(base_args(t), {"--acr-accept", "eidas3"})), "acr_not_accepted");
+    assert_int_equal(run(with(base_args(t), {"--acr-accept", "eidas3 eidas1"})).status, 0);
+}
+
+static void test_algs_option(void**) {
+    const std::string t = token_file(psc_claims(kNow));
+    expect_invalid(run(with(base_args(t), {"--algs", "PS256 ES256"})), "jws_alg_not_allowed");
+}
+
+static void test_hs256_with_secret_file(void**) {
+    const std::string secret = "client-secret-0123456789-abcdefghijklmnop";
+    const std::string secret_file = write("secret", secret + "\n");
+    const std::string t =
+        write("token", mint_simple(psc_claims(kNow), hmac_signing_key(JwsAlg::HS256, secret)));
+    expect_invalid(run(base_args(t)), "jws_alg_not_allowed");
+    expect_invalid(run(with(base_args(t), {"--algs", "HS256"})), "jws_hmac_no_secret");
+    assert_int_equal(
+        run(with(base_args(t), {"--algs", "HS256", "--hs-secret-file", secret_file})).status, 0);
+    // A group-readable secret file is refused as input (exit 2), not silently used.
+    chmod(secret_file.c_str(), 0640);
+    expect_usage(run(with(base_args(t), {"--algs", "HS256", "--hs-secret-file", secret_file})));
+}
+
+static void test_clock_skew_option(void**) {
+    // exp 10 s in the past: inside the default 60 s skew, outside a 0 s skew.
+    const std::string t = token_file(with_member(psc_claims(kNow - 100), "exp", "1699999990"));
+    assert_int_equal(run(with(base_args(t), {"--max-token-age", "600"})).status, 0);
+    expect_invalid(run(with(base_args(t), {"--clock-skew", "0"})), "exp_expired");
+}
+
+static void test_max_age_option(void**) {
+    const std::string t = token_file(psc_claims(kNow)); // auth_time = now - 5
+    assert_int_equal(run(with(base_args(t), {"--max-age", "300"})).status, 0);
+    expect_invalid(run(with(base_args(t), {"--max-age", "1", "--clock-skew", "0"})),
+                   "auth_time_too_old");
+}
+
+static void test_oversized_token_rejected(void**) {
+    const std::string t = write("token", std::string(20 * 1024, 'A'));
+    expect_invalid(run(base_args(t)), "jws_too_large");
+}
+
+static void test_garbage_token_rejected(void**) {
+    expect_invalid(run(base_args(write("token", "not a token"))), "jws_format");
+}
+
+static void test_usage_errors(void**) {
+    const std::string t = token_file(psc_claims(kNow));
+    expect_usage(run({"verify-id-token"}));
+    expect_usage(run({"verify-id-token", "--issuer", "x", "--client-id", "y", t})); // no --jwks
+    expect_usage(run(with(base_args(t), {"--bogus", "1"})));
+    expect_usage(run(with(base_args(t), {"--now", "12abc"})));
+    expect_usage(run(with(base_args(t), {"--clock-skew", "-5"})));
+    expect_usage(run(with(base_args(t), {"--acr-missing", "maybe"})));
+    expect_usage(run(with(base_args(t), {"--algs", "none"})));
+    expect_usage(run(with(base_args(t), {t}))); // two token files
+    auto no_value = base_args(t);
+    no_value.pop_back();
+    no_value.push_back("--nonce");
+    expect_usage(run(no_value));
+    const Run r = run({"verify-id-token"});
+    assert_non_null(strstr(r.err.c_str(), "Usage: pscctl verify-id-token"));
+}
+
+static void test_unreadable_inputs(void**) {
+    expect_usage(run(base_args(fx->dir + "/missing-token")));
+    auto args = base_args(token_file(psc_claims(kNow)));
+    args[2] = write("bad-jwks.json", "{\"keys\": 1}");
+    expect_usage(run(args));
+    args[2] = fx->dir + "/missing-jwks.json";
+    expect_usage(run(args));
+}
+
+static void test_help(void**) {
+    const Run r = run({"verify-id-token", "--help"});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.c_str(), "--jwks FILE"));
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_token_prints_claims),
+        cmocka_unit_test(test_token_from_stdin),
+        cmocka_unit_test(test_expired_token_rejected),
+        cmocka_unit_test(test_wrong_issuer_rejected),
+        cmocka_unit_test(test_nonce_mismatch_rejected),
+        cmocka_unit_test(test_acr_missing_option),
+        cmocka_unit_test(test_acr_accept_option),
+        cmocka_unit_test(test_algs_option),
+        cmocka_unit_test(test_hs256_with_secret_file),
+        cmocka_unit_test(test_clock_skew_option),
+        cmocka_unit_test(test_max_age_option),
+        cmocka_unit_test(test_oversized_token_rejected),
+        cmocka_unit_test(test_garbage_token_rejected),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_unreadable_inputs),
+        cmocka_unit_test(test_help),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
