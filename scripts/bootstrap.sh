@@ -7,6 +7,7 @@ PKGS="
   build-essential g++ meson ninja-build pkg-config git
   libpam0g-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev openssl
   libjson-c-dev libsystemd-dev libcmocka-dev libqrencode-dev
+  libgnutls28-dev
   clang-14 libclang-rt-14-dev
   libjwt-dev
   pamtester libpam-wrapper libnss-wrapper
