@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The page a browser shows at the end of a code-flow login (SPEC §2 item 1): small, styled with
+// inline CSS only, in French and English, UTF-8. It never redirects (no Location, no meta refresh,
+// no script) and never echoes request data: the only variable text is a short reason, escaped.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace psc {
+
+enum class CallbackPageKind {
+    success,            // 200 "Connexion réussie / Login successful"
+    failure,            // 400 with a short sanitised reason
+    unknown_login,      // 410 unknown or expired login (no pending login has this state)
+    not_found,          // 404 any other path
+    method_not_allowed, // 405 anything but GET and HEAD
+    target_too_long,    // 414 request target over the limit
+    internal_error,     // 500 the handler failed; the login is not affected by the page
+};
+
+// The reason shown on a failure page is capped at this many bytes (before escaping).
+inline constexpr std::size_t kCallbackReasonMaxBytes = 200;
+
+[[nodiscard]] unsigned callback_page_status(CallbackPageKind kind) noexcept;
+
+// The full HTML document. `reason` is used by the failure page only; it goes through
+// sanitize_reason() and html_escape(), so it can never become markup.
+[[nodiscard]] std::string render_callback_page(CallbackPageKind kind, std::string_view reason = {});
+
+// Headers sent with every page: content type, no caching, a CSP that allows nothing but the
+// inline style, nosniff, no referrer (the callback URL carries the code), no framing.
+[[nodiscard]] const std::vector<std::pair<std::string, std::string>>& callback_page_headers();
+
+// Text for a page: invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1) and bidi
+// overrides are dropped, runs of whitespace become one space, and the result is cut to max_bytes
+// on a character boundary (with "…" when cut).
+[[nodiscard]] std::string sanitize_reason(std::string_view text,
+                                          std::size_t max_bytes = kCallbackReasonMaxBytes);
+
+// & < > " ' as character references.
+[[nodiscard]] std::string html_escape(std::string_view text);
+
+} // namespace psc

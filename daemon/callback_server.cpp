@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "callback_server.hpp"
+
+#include "file_io.hpp"
+#include "secret.hpp"
+#include "ssl_ptr.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <optional>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+namespace psc {
+namespace {
+
+using MhdResponsePtr = Owned<MHD_Response, MHD_destroy_response>;
+
+constexpr std::size_t kMaxCertFileBytes = 256 * 1024;
+constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+// Room in MHD's per-connection pool beyond the request line and headers: the response header
+// block is built there too.
+constexpr std::size_t kPoolSlackBytes = 8 * 1024;
+constexpr uint64_t kTimerAccuracyUsec = 1000;
+constexpr uint64_t kMaxTimerMs = 3600 * 1000;
+
+// Per request, from the URI log callback (the raw target: MHD's access handler only gets the
+// decoded path and parsed arguments) to the completion callback.
+struct RequestState {
+    std::string target;
+    bool too_long = false;
+    bool headers_seen = false; // the access handler's first call (headers only) is done
+};
+
+uint64_t monotonic_usec() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000U + static_cast<uint64_t>(ts.tv_nsec) / 1000U;
+}
+
+Status check_options(const CallbackServerOptions& o) {
+    const auto bad = [](std::string msg) {
+        return make_error(Errc::config, "callback_options", std::move(msg));
+    };
+    if (o.path.empty() || o.path.front() != '/' ||
+        o.path.find_first_of("?#") != std::string::npos || o.path.size() > 1024)
+        return bad("the callback path must start with '/' and have no query or fragment");
+    if (o.max_request_target < o.path.size() || o.max_request_target > 64 * 1024)
+        return bad("callback request size limit must be between the path length and 64 KiB");
+    if (o.max_header_bytes < 1024 || o.max_header_bytes > 64 * 1024)
+        return bad("callback header size limit must be between 1 KiB and 64 KiB");
+    if (o.max_connections == 0 || o.max_connections > 4096)
+        return bad("callback connection limit must be between 1 and 4096");
+    if (o.connection_timeout.count() <= 0 || o.connection_timeout.count() > 3600)
+        return bad("callback connection timeout must be between 1 s and 1 h");
+    if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+        return bad("callback_tls_cert and callback_tls_key must be set together");
+    return {};
+}
+
+union ListenSockaddr {
+    sockaddr sa;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+};
+
+Result<ListenSockaddr> listen_sockaddr(const CallbackServerOptions& o, bool& ipv6) {
+    ListenSockaddr a{};
+    ipv6 = o.listen_host.find(':') != std::string::npos;
+    int r = 0;
+    if (ipv6) {
+        a.v6.sin6_family = AF_INET6;
+        a.v6.sin6_port = htons(o.listen_port);
+        r = inet_pton(AF_INET6, o.listen_host.c_str(), &a.v6.sin6_addr);
+    } else {
+        a.v4.sin_family = AF_INET;
+        a.v4.sin_port = htons(o.listen_port);
+        r = inet_pton(AF_INET, o.listen_host.c_str(), &a.v4.sin_addr);
+    }
+    if (r != 1)
+        return make_error(Errc::config, "callback_listen",
+                          "\"" + o.listen_host + "\" is not a numeric IPv4 or IPv6 address");
+    return a;
+}
+
+std::string host_port(const CallbackServerOptions& o, bool ipv6, std::uint16_t port) {
+    return (ipv6 ? "[" + o.listen_host + "]" : o.listen_host) + ":" + std::to_string(port);
+}
+
+// MHD only says that it failed; binding once ourselves first gives the operator the errno
+// ("Address already in use"). MHD binds again right after, with the same SO_REUSEADDR.
+Status probe_bind(const ListenSockaddr& a, bool ipv6, const std::string& shown) {
+    UniqueFd fd(::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int on = 1;
+    if (!fd.valid() || ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        ::bind(fd.get(), &a.sa, ipv6 ? sizeof a.v6 : sizeof a.v4) != 0)
+        return make_error(Errc::config, "callback_listen",
+                          "cannot listen on " + shown + ": " + std::strerror(errno));
+    return {};
+}
+
+struct TlsMaterial {
+    std::string cert_pem;
+    Secret key_pem;
+};
+
+// Checked with OpenSSL before MHD (GnuTLS) gets them, so a wrong file is named precisely.
+Status check_tls_pair(const TlsMaterial& m, const CallbackServerOptions& o) {
+    const auto fail = [](const char* reason, std::string msg) {
+        ERR_clear_error();
+        return make_error(Errc::config, reason, std::move(msg));
+    };
+    BioPtr cb(BIO_new_mem_buf(m.cert_pem.data(), static_cast<int>(m.cert_pem.size())));
+    X509Ptr cert(cb ? PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!cert)
+        return fail("callback_tls_cert", "no PEM certificate in " + o.tls_cert_file);
+    BioPtr kb(BIO_new_mem_buf(m.key_pem.view().data(), static_cast<int>(m.key_pem.size())));
+    EvpPkeyPtr key(kb ? PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!key)
+        return fail("callback_tls_key", "no unencrypted PEM private key in " + o.tls_key_file);
+    if (X509_check_private_key(cert.get(), key.get()) != 1)
+        return fail("callback_tls_key",
+                    o.tls_key_file + " does not match the certificate " + o.tls_cert_file);
+    return {};
+}
+
+Result<TlsMaterial> load_tls(const CallbackServerOptions& o) {
+    FileRules cert_rules;
+    cert_rules.max_bytes = kMaxCertFileBytes;
+    cert_rules.refuse_group_world_writable = true;
+    auto cert = read_file_checked(o.tls_cert_file, cert_rules);
+    if (!cert)
+        return std::move(cert).error();
+    FileRules key_rules;
+    key_rules.max_bytes = kMaxKeyFileBytes;
+    key_rules.required_owner = static_cast<long>(::geteuid());
+    key_rules.refuse_group_world_writable = true;
+    key_rules.refuse_group_world_readable = true;
+    auto key = read_secret_file(o.tls_key_file, key_rules);
+    if (!key)
+        return std::move(key).error();
+    TlsMaterial m{std::move(cert->content), std::move(*key)};
+    PSC_TRY(check_tls_pair(m, o));
+    return m;
+}
+
+MhdResponsePtr build_response(CallbackPageKind kind, std::string_view reason = {}) {
+    const std::string html = render_callback_page(kind, reason);
+    MhdResponsePtr r(MHD_create_response_from_buffer(html.size(), const_cast<char*>(html.data()),
+                                                     MHD_RESPMEM_MUST_COPY));
+    if (!r)
+        return r;
+    for (const auto& [name, value] : callback_page_headers())
+        if (MHD_add_response_header(r.get(), name.c_str(), value.c_str()) != MHD_YES)
+            return MhdResponsePtr();
+    if (kind == CallbackPageKind::method_not_allowed &&
+        MHD_add_response_header(r.get(), MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES)
+        return MhdResponsePtr();
+    return r;
+}
+
+} // namespace
+
+bool callback_path_matches(std::string_view target, std::string_view path) noexcept {
+    return target.substr(0, target.find('?')) == path;
+}
+
+// Pages that never vary are built once: a flood of bogus requests costs no rendering.
+struct CallbackServer::Responses {
+    MhdResponsePtr success, unknown_login, not_found, method_not_allowed, too_long, internal;
+
+    bool complete() const noexcept {
+        return success && unknown_login && not_found && method_not_allowed && too_long && internal;
+    }
+};
+
+struct CallbackServer::Internals {
+    static void* on_uri(void* cls, const char* uri, MHD_Connection*) noexcept;
+    static void on_completed(void*, MHD_Connection*, void** req_cls,
+                             MHD_RequestTerminationCode) noexcept;
+    static MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url,
+                                 const char* method, const char* version, const char* upload_data,
+                                 std::size_t* upload_data_size, void** req_cls) noexcept;
+    static MHD_Result answer(CallbackServer& s, MHD_Connection* conn, const RequestState& st);
+    static MHD_Result send_reply(CallbackServer& s, MHD_Connection* conn,
+                                 const CallbackReply& reply);
+    static int on_epoll(sd_event_source*, int, uint32_t, void* userdata) noexcept;
+    static int on_timer(sd_event_source*, uint64_t, void* userdata) noexcept;
+    static void run(CallbackServer& s) noexcept;
+    static void rearm(CallbackServer& s) noexcept;
+    static Status start_mhd(CallbackServer& s, const ListenSockaddr& addr, bool ipv6,
+                            const TlsMaterial* tls);
+    static Status attach(CallbackServer& s, sd_event* event);
+};
+
+void* CallbackServer::Internals::on_uri(void* cls, const char* uri, MHD_Connection*) noexcept {
+    const auto* s = static_cast<const CallbackServer*>(cls);
+    try {
+        auto st = std::make_unique<RequestState>();
+        // SPEC §9: the cap applies before anything is copied.
+        const std::size_t n = ::strnlen(uri, s->options_.max_request_target + 1);
+        if (n > s->options_.max_request_target)
+            st->too_long = true;
+        else
+            st->target.assign(uri, n);
+        return st.release(); // owned by MHD's req_cls until on_completed
+    } catch (...) {
+        return nullptr; // answered with the internal-error page
+    }
+}
+
+void CallbackServer::Internals::on_completed(void*, MHD_Connection*, void** req_cls,
+                                             MHD_RequestTerminationCode) noexcept {
+    std::unique_ptr<RequestState> st(static_cast<RequestState*>(*req_cls));
+    *req_cls = nullptr;
+}
+
+MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn, const char*,
+                                                 const char* method, const char*, const char*,
+                                                 std::size_t* upload_data_size,
+                                                 void** req_cls) noexcept {
+    auto& s = *static_cast<CallbackServer*>(cls);
+    auto* st = static_cast<RequestState*>(*req_cls);
+    const Responses& r = *s.responses_;
+    if (!st)
+        return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+    if (!st->headers_seen) {
+        st->headers_seen = true;
+        // Refusals are queued at once, before any body: MHD then closes the connection without
+        // reading it.
+        const std::string_view m = method ? method : "";
+        if (m != MHD_HTTP_METHOD_GET && m != MHD_HTTP_METHOD_HEAD)
+            return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                      r.method_not_allowed.get());
+        if (st->too_long)
+            return MHD_queue_response(conn, MHD_HTTP_URI_TOO_LONG, r.too_long.get());
+        // A page is queued on the next call, once the request is complete: an answer queued on
+        // this first call makes MHD 0.9.75 close the connection (no keep-alive for browsers).
+        return MHD_YES;
+    }
+    // A GET or HEAD with a body: it is never read, the connection is dropped.
+    if (*upload_data_size != 0)
+        return MHD_NO;
+    try {
+        return answer(s, conn, *st);
+    } catch (...) {
+        return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+    }
+}
+
+MHD_Result CallbackServer::Internals::answer(CallbackServer& s, MHD_Connection* conn,
+                                             const RequestState& st) {
+    const Responses& r = *s.responses_;
+    // No echo of the unknown path: the same fixed page for every other target.
+    if (!callback_path_matches(st.target, s.options_.path))
+        return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, r.not_found.get());
+    CallbackReply reply;
+    try {
+        reply = s.handler_(st.target);
+    } catch (...) {
+        return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+    }
+    return send_reply(s, conn, reply);
+}
+
+MHD_Result CallbackServer::Internals::send_reply(CallbackServer& s, MHD_Connection* conn,
+                                                 const CallbackReply& reply) {
+    const Responses& r = *s.responses_;
+    switch (reply.page) {
+    case CallbackReply::Page::success:
+        return MHD_queue_response(conn, callback_page_status(CallbackPageKind::success),
+                                  r.success.get());
+    case CallbackReply::Page::unknown_login:
+        return MHD_queue_response(conn, callback_page_status(CallbackPageKind::unknown_login),
+                                  r.unknown_login.get());
+    case CallbackReply::Page::failure:
+        break;
+    }
+    MhdResponsePtr page = build_response(CallbackPageKind::failure, reply.reason);
+    if (!page)
+        return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+    // MHD keeps its own reference while the response is queued.
+    return MHD_queue_response(conn, callback_page_status(CallbackPageKind::failure), page.get());
+}
+
+void CallbackServer::Internals::run(CallbackServer& s) noexcept {
+    if (MHD_run(s.daemon_.get()) != MHD_YES)
+        ++s.errors_;
+    rearm(s);
+}
+
+// MHD_get_timeout is the longest we may wait before the next MHD_run (connection timeouts, data
+// already buffered by TLS); "no timeout" switches the timer off.
+void CallbackServer::Internals::rearm(CallbackServer& s) noexcept {
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+    bool armed = MHD_get_timeout(s.daemon_.get(), &ms) == MHD_YES;
+    // At the connection limit MHD takes its listen socket out of its epoll set, and puts it back
+    // only at the start of a later MHD_run. Once below the limit nothing would wake us for that
+    // run (new connections wait in the backlog, invisible): schedule it ourselves.
+    const MHD_DaemonInfo* info =
+        MHD_get_daemon_info(s.daemon_.get(), MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    const bool at_limit = info && info->num_connections >= s.options_.max_connections;
+    if (s.at_limit_ && !at_limit) {
+        armed = true;
+        ms = 0;
+    }
+    s.at_limit_ = at_limit;
+    if (!armed) {
+        if (sd_event_source_set_enabled(s.timer_.get(), SD_EVENT_OFF) < 0)
+            ++s.errors_;
+        return;
+    }
+    const uint64_t when = monotonic_usec() + std::min<uint64_t>(ms, kMaxTimerMs) * 1000U;
+    if (sd_event_source_set_time(s.timer_.get(), when) < 0 ||
+        sd_event_source_set_enabled(s.timer_.get(), SD_EVENT_ONESHOT) < 0)
+        ++s.errors_;
+}
+
+int CallbackServer::Internals::on_epoll(sd_event_source*, int, uint32_t, void* userdata) noexcept {
+    run(*static_cast<CallbackServer*>(userdata));
+    return 0;
+}
+
+int CallbackServer::Internals::on_timer(sd_event_source*, uint64_t, void* userdata) noexcept {
+    run(*static_cast<CallbackServer*>(userdata));
+    return 0;
+}
+
+Status CallbackServer::Internals::start_mhd(CallbackServer& s, const ListenSockaddr& addr,
+                                            bool ipv6, const TlsMaterial* tls) {
+    const CallbackServerOptions& o = s.options_;
+    const std::size_t pool = o.max_request_target + o.max_header_bytes + kPoolSlackBytes;
+    std::vector<MHD_OptionItem> opts = {
+        {MHD_OPTION_SOCK_ADDR, 0, const_cast<sockaddr*>(&addr.sa)},
+        {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&on_uri), &s},
+        {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), &s},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(pool), nullptr},
+        {MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(o.max_connections), nullptr},
+        {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(o.connection_timeout.count()),
+         nullptr},
+        // Reject malformed requests instead of guessing (RFC 9112 §2.2 leniency off).
+        {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
+    };
+    unsigned flags = MHD_USE_EPOLL; // external polling: sd-event watches MHD's epoll fd
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    if (tls) {
+        flags |= MHD_USE_TLS;
+        opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(tls->cert_pem.c_str())});
+        opts.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(tls->key_pem.c_str())});
+        opts.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0,
+                        const_cast<char*>("NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2")});
+    }
+    opts.push_back({MHD_OPTION_END, 0, nullptr});
+    s.daemon_.reset(MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, &s, MHD_OPTION_ARRAY,
+                                     opts.data(), MHD_OPTION_END));
+    if (!s.daemon_)
+        return make_error(Errc::config, "callback_start",
+                          "libmicrohttpd refused to start the callback listener on " +
+                              host_port(o, ipv6, o.listen_port));
+    const MHD_DaemonInfo* info = MHD_get_daemon_info(s.daemon_.get(), MHD_DAEMON_INFO_BIND_PORT);
+    if (!info || info->port == 0)
+        return make_error(Errc::internal, "callback_start", "cannot read the bound port");
+    s.port_ = info->port;
+    return {};
+}
+
+Status CallbackServer::Internals::attach(CallbackServer& s, sd_event* event) {
+    const MHD_DaemonInfo* info = MHD_get_daemon_info(s.daemon_.get(), MHD_DAEMON_INFO_EPOLL_FD);
+    if (!info || info->epoll_fd < 0)
+        return make_error(Errc::internal, "callback_start", "libmicrohttpd has no epoll fd");
+    sd_event_source* io = nullptr;
+    int r = sd_event_add_io(event, &io, info->epoll_fd, EPOLLIN, &on_epoll, &s);
+    if (r < 0)
+        return make_error(Errc::internal, "event_source",
+                          std::string("cannot watch the callback listener: ") + std::strerror(-r));
+    s.io_.reset(io);
+    sd_event_source* timer = nullptr;
+    r = sd_event_add_time(event, &timer, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, &on_timer, &s);
+    if (r < 0)
+        return make_error(Errc::internal, "event_source",
+                          std::string("cannot add the callback timer: ") + std::strerror(-r));
+    s.timer_.reset(timer);
+    rearm(s);
+    return {};
+}
+
+Result<std::unique_ptr<CallbackServer>>
+CallbackServer::start(sd_event* event, CallbackServerOptions options, CallbackHandler handler) {
+    PSC_TRY(check_options(options));
+    if (!event || !handler)
+        return make_error(Errc::internal, "callback_options", "no event loop or handler");
+    bool ipv6 = false;
+    auto addr = listen_sockaddr(options, ipv6);
+    if (!addr)
+        return std::move(addr).error();
+    std::optional<TlsMaterial> material;
+    if (!options.tls_cert_file.empty()) {
+        auto m = load_tls(options);
+        if (!m)
+            return std::move(m).error();
+        material.emplace(std::move(*m));
+    }
+    if (options.listen_port != 0)
+        PSC_TRY(probe_bind(*addr, ipv6, host_port(options, ipv6, options.listen_port)));
+    std::unique_ptr<CallbackServer> s(new CallbackServer());
+    s->options_ = std::move(options);
+    s->handler_ = std::move(handler);
+    s->tls_ = material.has_value();
+    s->responses_ = std::make_unique<Responses>(Responses{
+        build_response(CallbackPageKind::success), build_response(CallbackPageKind::unknown_login),
+        build_response(CallbackPageKind::not_found),
+        build_response(CallbackPageKind::method_not_allowed),
+        build_response(CallbackPageKind::target_too_long),
+        build_response(CallbackPageKind::internal_error)});
+    if (!s->responses_->complete())
+        return make_error(Errc::internal, "oom", "cannot build the callback pages");
+    PSC_TRY(Internals::start_mhd(*s, *addr, ipv6, material ? &*material : nullptr));
+    material.reset(); // the key is wiped now: GnuTLS holds its own parsed copy
+    PSC_TRY(Internals::attach(*s, event));
+    return s;
+}
+
+CallbackServer::~CallbackServer() {
+    // Sources first: MHD_stop_daemon closes the epoll fd they watch. MHD then closes every
+    // connection and calls on_completed for the open requests (which frees their state).
+    timer_.reset();
+    io_.reset();
+    daemon_.reset();
+}
+
+std::string CallbackServer::url() const {
+    const bool v6 = options_.listen_host.find(':') != std::string::npos;
+    return std::string(tls_ ? "https" : "http") + "://" + host_port(options_, v6, port_) +
+           options_.path;
+}
+
+} // namespace psc

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The local callback listener of the code flow (SPEC §2 item 1): one libmicrohttpd daemon for every
+// pending login, run inside sd-event (MHD's epoll fd is an sd-event io source, MHD_get_timeout
+// re-arms one time source; no MHD thread). It only answers GET/HEAD on the callback path and hands
+// the raw request target to a handler; the OAuth checks (state, iss, code) are the handler's.
+//
+// Limits (SPEC §9): request target (8 KiB), request line + headers (MHD's per-connection memory),
+// connection count, per-connection idle timeout; request bodies are never read.
+#pragma once
+
+#include "callback_page.hpp"
+#include "event_loop.hpp"
+#include "owned.hpp"
+#include "result.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <microhttpd.h>
+#include <string>
+#include <string_view>
+
+namespace psc {
+
+struct CallbackServerOptions {
+    // Numeric address (IPv6 without brackets), as parsed from callback_listen. Port 0 picks a free
+    // port (tests); port() reports it.
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8765;
+    // The only path served; anything else gets the 404 page. Compared byte for byte.
+    std::string path = "/callback";
+    // callback_tls_cert / callback_tls_key (PEM files). Both or neither. The key is read with the
+    // secret-file rules (owned by us or root, not readable by group/others) and wiped after use.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::size_t max_request_target = 8 * 1024; // SPEC §9 "callback request line"
+    std::size_t max_header_bytes = 8 * 1024;   // request headers, enforced by MHD's memory pool
+    unsigned max_connections = 128;
+    std::chrono::seconds connection_timeout{10};
+};
+
+// What the browser is shown. The handler picks the page; the server owns headers and HTML.
+struct CallbackReply {
+    enum class Page { success, failure, unknown_login };
+    Page page = Page::unknown_login;
+    // Failure page only: a short reason, sanitised and escaped by the page (never trusted).
+    std::string reason;
+};
+
+// Called synchronously from the event loop with the path and query exactly as received
+// (percent-encoding preserved), already known to be a GET or HEAD on the callback path and within
+// the size limit. It must be cheap (it runs once per request, floods included), must not destroy
+// the server, and should not throw (an exception gives the internal-error page).
+using CallbackHandler = std::function<CallbackReply(std::string_view request_target)>;
+
+// Whether a raw request target ("/callback?code=...") names exactly this path: the part before
+// '?' must equal it byte for byte (no decoding, no dot segments, no fragment).
+[[nodiscard]] bool callback_path_matches(std::string_view target, std::string_view path) noexcept;
+
+class CallbackServer {
+public:
+    // Reasons: callback_options, callback_listen (bad address, or bind failed: port in use),
+    // callback_tls_cert, callback_tls_key (and the file_io reasons for unreadable files),
+    // callback_start, event_source.
+    [[nodiscard]] static Result<std::unique_ptr<CallbackServer>>
+    start(sd_event* event, CallbackServerOptions options, CallbackHandler handler);
+    // Stops listening and closes every connection, open or idle; the handler is not called again.
+    ~CallbackServer();
+    CallbackServer(const CallbackServer&) = delete;
+    CallbackServer& operator=(const CallbackServer&) = delete;
+
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] bool tls() const noexcept { return tls_; }
+    // "http://127.0.0.1:PORT/callback" (https:// with TLS, [::1] for IPv6): the default
+    // redirect_uri when none is configured.
+    [[nodiscard]] std::string url() const;
+    // Errors from MHD_run or from re-arming the sources, for the daemon to log.
+    [[nodiscard]] std::size_t errors() const noexcept { return errors_; }
+
+    struct Internals;
+
+private:
+    CallbackServer() = default;
+
+    CallbackServerOptions options_;
+    CallbackHandler handler_;
+    std::uint16_t port_ = 0;
+    bool tls_ = false;
+    bool at_limit_ = false; // at max_connections after the last MHD_run
+    std::size_t errors_ = 0;
+    // Declaration order is teardown order in reverse: the sources go before the daemon (whose
+    // epoll fd they watch), the prebuilt responses last.
+    struct Responses;
+    std::unique_ptr<Responses> responses_;
+    Owned<MHD_Daemon, MHD_stop_daemon> daemon_;
+    SdEventSourcePtr io_;
+    SdEventSourcePtr timer_;
+};
+
+} // namespace psc
