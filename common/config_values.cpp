@@ -16,14 +16,6 @@ std::string q(std::string_view s) {
     return "\"" + strip_control(s) + "\"";
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 // Splits "123abc" into digits and suffix.
 std::pair<std::string_view, std::string_view> number_and_unit(std::string_view v) {
     std::size_t i = 0;
@@ -108,7 +100,7 @@ Result<std::chrono::seconds> parse_duration(std::string_view key, std::string_vi
 }
 
 Result<bool> parse_bool(std::string_view key, std::string_view v) {
-    const std::string l = lower(v);
+    const std::string l = ascii_lower(v);
     if (l == "yes" || l == "true" || l == "on" || l == "1")
         return true;
     if (l == "no" || l == "false" || l == "off" || l == "0")
@@ -188,7 +180,7 @@ Result<ConfigUrl> parse_config_url(std::string_view key, std::string_view v) {
 }
 
 bool is_loopback_host(std::string_view host) noexcept {
-    return host == "127.0.0.1" || host == "::1" || lower(host) == "localhost";
+    return host == "127.0.0.1" || host == "::1" || ascii_lower(host) == "localhost";
 }
 
 Result<ListenAddress> parse_listen(std::string_view key, std::string_view v) {

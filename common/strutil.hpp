@@ -18,6 +18,10 @@ namespace psc {
 [[nodiscard]] bool contains_control(std::string_view s) noexcept;
 // Replaces ASCII control characters (and DEL) with '?', for text shown to a user or logged.
 [[nodiscard]] std::string strip_control(std::string_view s);
+// ASCII-only lower case (locale-independent: protocol tokens, host names, media types).
+[[nodiscard]] std::string ascii_lower(std::string_view s);
+// Escapes & < > " ' for HTML text and attribute values.
+[[nodiscard]] std::string html_escape(std::string_view s);
 
 // Whole-string decimal integer in [lo, hi]; no sign for unsigned, no spaces, no trailing junk.
 template <class Int>

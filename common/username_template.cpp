@@ -22,14 +22,6 @@ bool valid_generated_username(std::string_view s) noexcept {
     });
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 Result<std::string> expand_placeholder(std::string_view var, std::string_view idnat) {
     std::string digits;
     for (char c : idnat)
@@ -38,7 +30,7 @@ Result<std::string> expand_placeholder(std::string_view var, std::string_view id
     if (var == "{idnat}")
         return std::string(idnat);
     if (var == "{idnat_lower}")
-        return lower(idnat);
+        return ascii_lower(idnat);
     if (var == "{idnat_digits}")
         return digits;
     if (var == "{rpps}") {

@@ -211,33 +211,6 @@ std::string sanitize_reason(std::string_view text, std::size_t max_bytes) {
     return out;
 }
 
-std::string html_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 std::string render_callback_page(CallbackPageKind kind, std::string_view reason) {
     const PageText& t = page_text(kind);
     std::string html;

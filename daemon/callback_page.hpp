@@ -4,6 +4,8 @@
 // no script) and never echoes request data: the only variable text is a short reason, escaped.
 #pragma once
 
+#include "strutil.hpp" // html_escape
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -41,7 +43,5 @@ inline constexpr std::size_t kCallbackReasonMaxBytes = 200;
 [[nodiscard]] std::string sanitize_reason(std::string_view text,
                                           std::size_t max_bytes = kCallbackReasonMaxBytes);
 
-// & < > " ' as character references.
-[[nodiscard]] std::string html_escape(std::string_view text);
 
 } // namespace psc

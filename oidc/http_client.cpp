@@ -46,15 +46,8 @@ std::string url_for_message(std::string_view url) {
     return strip_control(url.substr(0, cut));
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 bool is_loopback_host(std::string_view host) {
-    const std::string h = lower(host);
+    const std::string h = ascii_lower(host);
     return h == "127.0.0.1" || h == "[::1]" || h == "localhost";
 }
 
@@ -78,7 +71,7 @@ Result<CurlUrlPtr> parse_checked_url(std::string_view url, bool allow_insecure_h
     if (curl_url_set(u.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK)
         return http_error("http_bad_url", "malformed URL \"" + shown + "\"");
     const auto raw_scheme = url_part(u.get(), CURLUPART_SCHEME);
-    const std::string scheme = raw_scheme ? lower(*raw_scheme) : std::string();
+    const std::string scheme = raw_scheme ? ascii_lower(*raw_scheme) : std::string();
     // SPEC §3: https only; plain http only for a loopback test provider when allowed.
     if (scheme != "https" && scheme != "http")
         return http_error("http_insecure_url", "refusing \"" + shown + "\": only https is allowed");
@@ -598,7 +591,7 @@ Result<HttpResponse> perform(HttpClient& client, HttpRequest request) {
 }
 
 std::string http_media_type(std::string_view content_type) {
-    return lower(trim(content_type.substr(0, content_type.find(';'))));
+    return ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
 }
 
 Status http_check_url(std::string_view url, bool allow_insecure_http) {

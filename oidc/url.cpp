@@ -34,17 +34,6 @@ int hex_value(char c) {
     return -1;
 }
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = ascii_lower(c);
-    return out;
-}
-
 void append_pct(std::string& out, unsigned char c) {
     out.push_back('%');
     out.push_back(kHex[c >> 4]);
@@ -96,12 +85,12 @@ Result<std::string> parse_host(std::string_view h) {
         unsigned char buf[16];
         if (inet_pton(AF_INET6, inner.c_str(), buf) != 1)
             return make_error(Errc::invalid, "url_bad_host", "malformed IPv6 literal");
-        return lower(h);
+        return ascii_lower(h);
     }
     for (char c : h)
         if (!is_alnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
             return make_error(Errc::invalid, "url_bad_host", "invalid character in host name");
-    return lower(h);
+    return ascii_lower(h);
 }
 
 // authority = host [":" port]; userinfo refused.
@@ -272,7 +261,7 @@ Result<UrlParts> split_url(std::string_view url) {
     const auto sep = url.find("://");
     if (sep == std::string_view::npos)
         return make_error(Errc::invalid, "url_bad_scheme", "not an absolute http(s) address");
-    out.scheme = lower(url.substr(0, sep));
+    out.scheme = ascii_lower(url.substr(0, sep));
     if (out.scheme != "http" && out.scheme != "https")
         return make_error(Errc::invalid, "url_bad_scheme",
                           "only http and https addresses are accepted");
@@ -315,7 +304,7 @@ Result<std::string> redirect_uri_from_listen(std::string_view listen, std::strin
         return make_error(Errc::config, "listen_bad_port", "callback_listen port must be 1-65535");
     if (path.empty() || path.front() != '/')
         return make_error(Errc::config, "listen_bad_address", "callback path must start with '/'");
-    return "http://" + lower(host) + ":" + std::to_string(*port) + std::string(path);
+    return "http://" + ascii_lower(host) + ":" + std::to_string(*port) + std::string(path);
 }
 
 } // namespace psc

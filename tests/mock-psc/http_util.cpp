@@ -114,33 +114,6 @@ append_query(std::string base,
     return append_query(std::move(base), v);
 }
 
-std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (const char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 Result<QueryParams> request_params(const ServerRequest& req) {
     if (req.method == "POST") {
         if (!iequals_prefix(req.header("content-type"), "application/x-www-form-urlencoded"))

@@ -6,6 +6,7 @@
 #include "https_server.hpp"
 #include "json.hpp"
 #include "result.hpp"
+#include "strutil.hpp" // html_escape for every value placed in a page
 #include "url.hpp"
 
 #include <initializer_list>
@@ -37,7 +38,6 @@ append_query(std::string base,
 [[nodiscard]] std::string
 append_query(std::string base, const std::vector<std::pair<std::string, std::string>>& params);
 
-[[nodiscard]] std::string html_escape(std::string_view s);
 
 // The request's parameters: the form body for POST (which must be
 // application/x-www-form-urlencoded), the query for GET. Reasons: form_content_type, url_*.
