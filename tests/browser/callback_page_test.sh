@@ -19,6 +19,13 @@ server_pid=""
 cleanup() {
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null || true
+        # Never hang on a server slow to die (it may still be starting, under ASan on a busy box).
+        n=0
+        while kill -0 "$server_pid" 2>/dev/null && [ $n -lt 50 ]; do
+            sleep 0.1
+            n=$((n + 1))
+        done
+        kill -KILL "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
     rm -rf "$work"
@@ -35,7 +42,10 @@ fail() {
 }
 
 marker="psc-marker-$$"
-"$server_bin" "$marker" >"$work/server.log" 2>&1 &
+# The log exists before the server starts: the loop below may read it before the child's
+# redirection has created it.
+: >"$work/server.log"
+"$server_bin" "$marker" >>"$work/server.log" 2>&1 &
 server_pid=$!
 
 url=""
