@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The seam between psc-authd's D-Bus layer and its login logic (STYLE: bus glue apart from the
+// logic). The bus layer (auth_bus.cpp) checks callers, owns the public login ids, limits and
+// cancels on disconnect; a LoginBackend runs the OpenID flows and decides. Tests drive each side
+// alone: the bus with a scripted backend, the backend without a bus.
+#pragma once
+
+#include "result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace psc {
+
+using BackendLoginId = std::uint64_t;
+
+struct LoginRequest {
+    std::string user;    // PAM_USER: the only account this login may end in
+    std::string service; // PAM_SERVICE, selects [service:NAME]
+    std::string rhost;   // PAM_RHOST (audit; display choices)
+    std::string tty;     // PAM_TTY (audit)
+    std::string flow;    // "code", "ciba", "device"; "" = the service's first flow
+    uid_t caller_uid = 0;
+};
+
+// What to show at the prompt (SPEC §5 StartLogin "display").
+struct LoginDisplay {
+    std::string flow;
+    std::string url;          // authorization URL / verification URI
+    std::string qr;           // what a QR code should encode ("" = none)
+    std::string binding_code; // CIBA: two digits
+    std::string user_code;    // device grant
+    std::chrono::seconds expires_in{0};
+    bool accepts_paste = false; // code flow: the final browser address may be pasted back
+};
+
+struct LoginSuccess {
+    std::string user;  // the local account (always the requested one)
+    std::string idnat;
+    std::string profession;
+    std::string auth_mode;
+};
+
+struct LoginStarted {
+    BackendLoginId id = 0;
+    LoginDisplay display;
+};
+
+// Called exactly once per started login, from the event loop (never from inside start() or
+// submit_callback()), unless the login was cancelled first. Errors carry the Errc the bus maps to
+// org.psclogin.Auth1.Error.* and a reason for PSC_REASON.
+using LoginDone = std::function<void(Result<LoginSuccess>)>;
+
+class LoginBackend {
+public:
+    virtual ~LoginBackend() = default;
+    // Flows offered to a PAM service, in prompt order.
+    [[nodiscard]] virtual std::vector<std::string> flows_for(std::string_view service) const = 0;
+    [[nodiscard]] virtual Result<LoginStarted> start(const LoginRequest& request, LoginDone done) = 0;
+    // Paste-back (SPEC §2.2): the address the browser ended on; the outcome arrives through done.
+    [[nodiscard]] virtual Status submit_callback(BackendLoginId id, std::string_view address) = 0;
+    // Abandons a login: its HTTP exchanges are cancelled and done is never called.
+    virtual void cancel(BackendLoginId id) noexcept = 0;
+};
+
+} // namespace psc
