@@ -6,11 +6,10 @@
 // Goal (issue #2): ours ≥ 0.9× raw OpenSSL and ≥ libjwt. The program prints ratios; it never
 // fails on them (speed is reported, not asserted). Rounds are interleaved so that a noisy
 // neighbour on the 2-core machine hits every contender alike, and the best round counts.
+#include "base64url.hpp"
 #include "id_token.hpp"
 #include "jwk.hpp"
 #include "keys.hpp"
-
-#include "base64url.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -65,7 +64,8 @@ Case make_case(const char* name, tk::KeyType type, psc::JwsAlg alg, std::int64_t
     c.name = name;
     auto priv = tk::generate_key(type);
     c.token = tk::mint_simple(tk::psc_claims(now), tk::signing_key(priv.get(), alg, "bench-key"));
-    auto set = psc::parse_jwks(tk::jwks_json({tk::public_jwk_json(priv.get(), {"bench-key", "", "sig"})}));
+    auto set =
+        psc::parse_jwks(tk::jwks_json({tk::public_jwk_json(priv.get(), {"bench-key", "", "sig"})}));
     if (!set)
         die("cannot parse the benchmark JWKS");
     c.jwks = std::move(*set);
@@ -92,7 +92,8 @@ bool raw_openssl(const Case& c) {
     psc::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, c.md, nullptr, c.pub.get()) != 1)
         return false;
-    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(c.der_signature.data()),
+    return EVP_DigestVerify(ctx.get(),
+                            reinterpret_cast<const unsigned char*>(c.der_signature.data()),
                             c.der_signature.size(),
                             reinterpret_cast<const unsigned char*>(c.signing_input.data()),
                             c.signing_input.size()) == 1;
@@ -104,7 +105,8 @@ bool raw_openssl_cached(const Case& c, EVP_MD_CTX* tmpl) {
     psc::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), tmpl) != 1)
         return false;
-    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(c.der_signature.data()),
+    return EVP_DigestVerify(ctx.get(),
+                            reinterpret_cast<const unsigned char*>(c.der_signature.data()),
                             c.der_signature.size(),
                             reinterpret_cast<const unsigned char*>(c.signing_input.data()),
                             c.signing_input.size()) == 1;
@@ -112,8 +114,9 @@ bool raw_openssl_cached(const Case& c, EVP_MD_CTX* tmpl) {
 
 bool libjwt(const Case& c) {
     jwt_t* jwt = nullptr;
-    const int rc = jwt_decode(&jwt, c.token.c_str(), reinterpret_cast<const unsigned char*>(c.pem.data()),
-                              static_cast<int>(c.pem.size()));
+    const int rc =
+        jwt_decode(&jwt, c.token.c_str(), reinterpret_cast<const unsigned char*>(c.pem.data()),
+                   static_cast<int>(c.pem.size()));
     jwt_free(jwt);
     return rc == 0;
 }
@@ -164,7 +167,8 @@ int main(int argc, char** argv) {
         for (int r = 0; r < rounds; ++r) {
             best_raw = std::max(best_raw, rate([&] { return raw_openssl(c); }, slice));
             best_ours = std::max(best_ours, rate([&] { return ours(c, now); }, slice));
-            best_warm = std::max(best_warm, rate([&] { return raw_openssl_cached(c, tmpl.get()); }, slice));
+            best_warm =
+                std::max(best_warm, rate([&] { return raw_openssl_cached(c, tmpl.get()); }, slice));
             best_jwt = std::max(best_jwt, rate([&] { return libjwt(c); }, slice));
         }
         const double vs_raw = best_ours / best_raw, vs_jwt = best_ours / best_jwt;
@@ -174,8 +178,9 @@ int main(int argc, char** argv) {
     }
     std::printf("goals (ours >= 0.90x raw OpenSSL and >= 1.00x libjwt): %s\n",
                 goals_met ? "met" : "NOT met");
-    std::printf("ours = full ID-token validation (JWS + header/claims JSON + every SPEC §3 check);\n"
-                "openssl = EVP_DigestVerifyInit+EVP_DigestVerify per token; openssl-warm = the same\n"
-                "with a context set up once per key (ours does that too): the floor.\n");
+    std::printf(
+        "ours = full ID-token validation (JWS + header/claims JSON + every SPEC §3 check);\n"
+        "openssl = EVP_DigestVerifyInit+EVP_DigestVerify per token; openssl-warm = the same\n"
+        "with a context set up once per key (ours does that too): the floor.\n");
     return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Base64url (RFC 4648 §5) without padding, as JOSE uses it (RFC 7515 §2). Decoding is strict:
-// no padding, no whitespace, no characters outside the URL-safe alphabet, no length ≡ 1 (mod 4), and
-// the unused low bits of the last character must be zero, so each byte string has exactly one
+// no padding, no whitespace, no characters outside the URL-safe alphabet, no length ≡ 1 (mod 4),
+// and the unused low bits of the last character must be zero, so each byte string has exactly one
 // accepted encoding (a signature cannot be made "different but equal").
 #pragma once
 

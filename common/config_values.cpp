@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "config_values.hpp"
-#include "username_template.hpp"
 
 #include "strutil.hpp"
+#include "username_template.hpp"
 
 #include <arpa/inet.h>
 #include <array>

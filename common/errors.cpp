@@ -34,7 +34,9 @@ const ErrcName& lookup(Errc code) noexcept {
 
 } // namespace
 
-std::string_view dbus_error_name(Errc code) noexcept { return lookup(code).dbus; }
+std::string_view dbus_error_name(Errc code) noexcept {
+    return lookup(code).dbus;
+}
 
 std::optional<Errc> errc_from_dbus_error_name(std::string_view name) noexcept {
     for (const auto& n : kNames)
@@ -43,7 +45,9 @@ std::optional<Errc> errc_from_dbus_error_name(std::string_view name) noexcept {
     return std::nullopt;
 }
 
-std::string_view errc_label(Errc code) noexcept { return lookup(code).label; }
+std::string_view errc_label(Errc code) noexcept {
+    return lookup(code).label;
+}
 
 Error make_error(Errc code, std::string reason, std::string message) {
     return Error{code, std::move(reason), std::move(message)};

@@ -12,7 +12,9 @@
 namespace psc {
 namespace {
 
-std::string errno_text(int e) { return std::strerror(e); }
+std::string errno_text(int e) {
+    return std::strerror(e);
+}
 
 Result<FileData> read_fd(int fd, const std::string& path, const FileRules& rules) {
     struct stat st {};

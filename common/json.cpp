@@ -14,7 +14,9 @@ Error type_error(const char* key, const char* want) {
                       std::string("member \"") + key + "\" is not " + want);
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // json-c's strict mode still accepts single-quoted strings; RFC 8259 does not. Refuse a quote
 // outside a double-quoted string so we never read a document other JOSE parsers would reject.
@@ -92,9 +94,9 @@ Result<JsonPtr> json_parse(std::string_view text, const JsonLimits& limits) {
             return make_error(Errc::invalid, "json_syntax", "truncated JSON document");
         // A bare "null" parses to a NULL object with success; treat it as not a document.
         return make_error(Errc::invalid, "json_syntax",
-                          std::string("malformed JSON: ") +
-                              (err == json_tokener_success ? "null document"
-                                                           : json_tokener_error_desc(err)));
+                          std::string("malformed JSON: ") + (err == json_tokener_success
+                                                                 ? "null document"
+                                                                 : json_tokener_error_desc(err)));
     }
     if (has_single_quote_outside_strings(text))
         return make_error(Errc::invalid, "json_syntax", "malformed JSON: single-quoted string");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Errors as values. Every fallible function in psc-login returns Result<T>; exceptions never cross a C
-// boundary (PAM entry points, sd-bus/curl/MHD callbacks), so they are not used for expected failures.
+// Errors as values. Every fallible function in psc-login returns Result<T>; exceptions never cross
+// a C boundary (PAM entry points, sd-bus/curl/MHD callbacks), so they are not used for expected
+// failures.
 #pragma once
 
 #include <cassert>
@@ -28,8 +29,8 @@ enum class Errc {
 
 struct Error {
     Errc code = Errc::internal;
-    // Stable, machine-readable token (e.g. "exp_expired", "aud_mismatch"); goes to PSC_REASON in the
-    // journal and is what tests assert on. Never contains secrets or token material.
+    // Stable, machine-readable token (e.g. "exp_expired", "aud_mismatch"); goes to PSC_REASON in
+    // the journal and is what tests assert on. Never contains secrets or token material.
     std::string reason;
     // Human-readable detail for operators ("token expired 75 s ago (clock skew 60 s)").
     std::string message;

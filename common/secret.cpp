@@ -37,9 +37,13 @@ Secret& Secret::operator=(Secret&& o) noexcept {
     return *this;
 }
 
-Secret::~Secret() { clear(); }
+Secret::~Secret() {
+    clear();
+}
 
-void Secret::clear() noexcept { secure_wipe(data_); }
+void Secret::clear() noexcept {
+    secure_wipe(data_);
+}
 
 bool Secret::equals(std::string_view other) const noexcept {
     if (other.size() != data_.size())

@@ -3,8 +3,12 @@
 
 namespace psc {
 namespace {
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_control(unsigned char c) {
+    return c < 0x20 || c == 0x7f;
+}
 } // namespace
 
 std::string_view trim(std::string_view s) noexcept {

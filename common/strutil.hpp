@@ -32,8 +32,8 @@ template <class Int>
     if (s.front() == '+')
         return make_error(Errc::invalid, "number", "\"" + std::string(s) + "\" is not a number");
     const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc::result_out_of_range || (ec == std::errc() && p == s.data() + s.size() &&
-                                                 (v < lo || v > hi)))
+    if (ec == std::errc::result_out_of_range ||
+        (ec == std::errc() && p == s.data() + s.size() && (v < lo || v > hi)))
         return make_error(Errc::invalid, "number_range",
                           "\"" + std::string(s) + "\" is out of range [" + std::to_string(lo) +
                               ", " + std::to_string(hi) + "]");

@@ -43,5 +43,4 @@ inline constexpr std::size_t kCallbackReasonMaxBytes = 200;
 [[nodiscard]] std::string sanitize_reason(std::string_view text,
                                           std::size_t max_bytes = kCallbackReasonMaxBytes);
 
-
 } // namespace psc

@@ -40,7 +40,7 @@ struct LoginDisplay {
 };
 
 struct LoginSuccess {
-    std::string user;  // the local account (always the requested one)
+    std::string user; // the local account (always the requested one)
     std::string idnat;
     std::string profession;
     std::string auth_mode;
@@ -61,7 +61,8 @@ public:
     virtual ~LoginBackend() = default;
     // Flows offered to a PAM service, in prompt order.
     [[nodiscard]] virtual std::vector<std::string> flows_for(std::string_view service) const = 0;
-    [[nodiscard]] virtual Result<LoginStarted> start(const LoginRequest& request, LoginDone done) = 0;
+    [[nodiscard]] virtual Result<LoginStarted> start(const LoginRequest& request,
+                                                     LoginDone done) = 0;
     // Paste-back (SPEC §2.2): the address the browser ended on; the outcome arrives through done.
     [[nodiscard]] virtual Status submit_callback(BackendLoginId id, std::string_view address) = 0;
     // Abandons a login: its HTTP exchanges are cancelled and done is never called.

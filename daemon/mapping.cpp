@@ -172,7 +172,8 @@ Result<std::optional<LocalUser>> NssUserDb::lookup(const std::string& name) cons
 Result<Decision> decide(const PscIdentity& id, std::string_view requested_user, const UserMap* map,
                         const MappingPolicy& policy, const UserDb& users) {
     if (!valid_idnat(id.idnat))
-        return make_error(Errc::invalid, "idnat_invalid", "the identity claim is not a valid idNat");
+        return make_error(Errc::invalid, "idnat_invalid",
+                          "the identity claim is not a valid idNat");
     if (!valid_local_username(requested_user))
         return make_error(Errc::invalid, "requested_user_invalid", "invalid PAM user name");
 
@@ -198,9 +199,9 @@ Result<Decision> decide(const PscIdentity& id, std::string_view requested_user, 
     const LocalUser& lu = **user;
     if ((lu.uid == 0 || lu.uid < policy.min_uid) && !contains(policy.allow_system_users, lu.name))
         return make_error(Errc::denied, "system_user",
-                          "\"" + lu.name + "\" is a system account (uid " +
-                              std::to_string(lu.uid) + " < min_uid " +
-                              std::to_string(policy.min_uid) + ") and not in allow_system_users");
+                          "\"" + lu.name + "\" is a system account (uid " + std::to_string(lu.uid) +
+                              " < min_uid " + std::to_string(policy.min_uid) +
+                              ") and not in allow_system_users");
 
     if (!policy.require_auth_mode.empty() && id.auth_mode != policy.require_auth_mode)
         return make_error(Errc::denied, "auth_mode_required",

@@ -3,7 +3,8 @@
 //
 // The rule that matters most: the identity must map to *the PAM user that was asked for*. The
 // provider never picks the local account; an identity that maps elsewhere is a username-switch
-// attempt and is denied. Everything here is pure (no I/O except through UserDb) so it can be fuzzed.
+// attempt and is denied. Everything here is pure (no I/O except through UserDb) so it can be
+// fuzzed.
 #pragma once
 
 #include "result.hpp"
@@ -29,7 +30,7 @@ struct PscIdentity {
     std::string idnat;                // identity_claim (preferred_username / SubjectNameID)
     std::vector<std::string> aliases; // alias_claim (otherIds[].identifiant), e.g. old ADELI forms
     std::vector<Exercice> exercices;
-    std::string auth_mode;            // authMode: CARD, MOBILE, or empty when absent
+    std::string auth_mode; // authMode: CARD, MOBILE, or empty when absent
 };
 
 // `IDNAT  localuser [localuser...]` lines (SPEC §4). A local account has at most one idNat.
@@ -52,13 +53,13 @@ private:
 };
 
 struct MappingPolicy {
-    std::string username_template;          // e.g. "psc-{idnat_digits}"; empty: map file only
+    std::string username_template; // e.g. "psc-{idnat_digits}"; empty: map file only
     uid_t min_uid = 1000;
     std::vector<std::string> allow_system_users;
     std::vector<std::string> allow_professions; // empty: any profession (and none)
     std::vector<std::string> deny_categories;
-    std::vector<std::string> allow_idnat;       // empty: any idNat
-    std::string require_auth_mode;              // empty: any
+    std::vector<std::string> allow_idnat; // empty: any idNat
+    std::string require_auth_mode;        // empty: any
 };
 
 struct LocalUser {
@@ -71,7 +72,8 @@ class UserDb {
 public:
     virtual ~UserDb() = default;
     // nullopt when the account does not exist; error when the lookup itself failed.
-    [[nodiscard]] virtual Result<std::optional<LocalUser>> lookup(const std::string& name) const = 0;
+    [[nodiscard]] virtual Result<std::optional<LocalUser>>
+    lookup(const std::string& name) const = 0;
 };
 
 class NssUserDb final : public UserDb {
@@ -86,9 +88,9 @@ public:
 
 struct Decision {
     LocalUser user;
-    std::string idnat;          // the identity that matched (primary or alias)
-    std::string matched_by;     // "map", "alias", "template"
-    std::string profession;     // first allowed exercice's codeProfession, for PSC_PROFESSION
+    std::string idnat;      // the identity that matched (primary or alias)
+    std::string matched_by; // "map", "alias", "template"
+    std::string profession; // first allowed exercice's codeProfession, for PSC_PROFESSION
 };
 
 // The whole decision for one login. Reasons (stable, reach PSC_REASON in the journal):

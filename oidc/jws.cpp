@@ -207,7 +207,8 @@ EVP_MD_CTX* verify_template(const Jwk& jwk, JwsAlg alg) {
     EvpMdCtxPtr md(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr; // owned by md
     if (!md ||
-        EVP_DigestVerifyInit_ex(md.get(), &pctx, a.md, nullptr, nullptr, jwk.key.get(), nullptr) != 1 ||
+        EVP_DigestVerifyInit_ex(md.get(), &pctx, a.md, nullptr, nullptr, jwk.key.get(), nullptr) !=
+            1 ||
         !configure_pss(pctx, a.kind).ok())
         return nullptr;
     jwk.verify_templates.emplace_back(static_cast<int>(alg), std::move(md));

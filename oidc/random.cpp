@@ -23,8 +23,8 @@ Result<unsigned> random_below(unsigned bound) {
     if (bound == 0)
         return make_error(Errc::internal, "rng", "empty range");
     // Rejection sampling: discard draws from the incomplete top bucket.
-    const unsigned limit = std::numeric_limits<unsigned>::max() -
-                           (std::numeric_limits<unsigned>::max() % bound);
+    const unsigned limit =
+        std::numeric_limits<unsigned>::max() - (std::numeric_limits<unsigned>::max() % bound);
     for (int tries = 0; tries < 64; ++tries) {
         unsigned v = 0;
         if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1)

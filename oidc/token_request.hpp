@@ -5,8 +5,8 @@
 // (SPEC §3). Builders only describe the HTTP request; the daemon hands it to the HTTP client.
 #pragma once
 
-#include "jws.hpp"
 #include "http_client.hpp"
+#include "jws.hpp"
 #include "result.hpp"
 #include "secret.hpp"
 

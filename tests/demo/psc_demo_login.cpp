@@ -16,8 +16,8 @@
 #include "file_io.hpp"
 #include "http_client.hpp"
 #include "id_token.hpp"
-#include "jwks_cache.hpp"
 #include "json.hpp"
+#include "jwks_cache.hpp"
 #include "mapping.hpp"
 #include "strutil.hpp"
 #include "token_request.hpp"
@@ -57,7 +57,9 @@ int step_failed(const char* step, const Error& e) {
     return 1;
 }
 
-void ok(const std::string& what) { std::printf("  ✓ %s\n", what.c_str()); }
+void ok(const std::string& what) {
+    std::printf("  ✓ %s\n", what.c_str());
+}
 
 Result<MockInfo> start_mock(const std::string& binary) {
     MockInfo m;
@@ -81,7 +83,8 @@ Result<MockInfo> start_mock(const std::string& binary) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     auto f = read_file_checked(state, {});
     if (!f)
-        return make_error(Errc::unavailable, "demo_mock", "mock-psc did not start: " + f.error().message);
+        return make_error(Errc::unavailable, "demo_mock",
+                          "mock-psc did not start: " + f.error().message);
     auto j = json_parse_object(f->content);
     if (!j)
         return make_error(Errc::unavailable, "demo_mock", "bad mock-psc state file");
@@ -117,7 +120,8 @@ void auto_browser(std::string url, std::string ca_file) {
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
+    curl_easy_setopt(
+        c, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
     (void)curl_easy_perform(c);
     curl_easy_cleanup(c);
 }
@@ -184,7 +188,8 @@ Result<CallbackResponse> wait_for_callback(Listener& l, const std::string& brows
 }
 
 int run(const Args& a) {
-    std::printf("psc-login demo: a Pro Santé Connect login against mock-psc (nothing leaves this machine)\n\n");
+    std::printf("psc-login demo: a Pro Santé Connect login against mock-psc (nothing leaves this "
+                "machine)\n\n");
     auto mock = start_mock(a.mock);
     if (!mock)
         return step_failed("start mock-psc", mock.error());
@@ -202,7 +207,8 @@ int run(const Args& a) {
     if (!http)
         return step_failed("HTTP client", http.error());
 
-    auto md = fetch_discovery(**http, discovery_source(mock->issuer, mock->discovery_url, true, false));
+    auto md =
+        fetch_discovery(**http, discovery_source(mock->issuer, mock->discovery_url, true, false));
     if (!md)
         return step_failed("discovery", md.error());
     ok("discovery at PSC's wallet path; issuer matches byte for byte");
@@ -217,8 +223,14 @@ int run(const Args& a) {
         return step_failed("callback listener", st.error());
     const std::string& redirect_uri = listener.redirect_uri;
     ok("callback listener (libmicrohttpd in sd-event) on " + redirect_uri);
-    AuthRequestParams params{md->authorization_endpoint, mock->client_id, redirect_uri,
-                             "openid scope_all", "eidas1", std::nullopt, {}, {}};
+    AuthRequestParams params{md->authorization_endpoint,
+                             mock->client_id,
+                             redirect_uri,
+                             "openid scope_all",
+                             "eidas1",
+                             std::nullopt,
+                             {},
+                             {}};
     auto req = make_auth_request(params);
     if (!req)
         return step_failed("authorization request", req.error());
@@ -228,7 +240,8 @@ int run(const Args& a) {
         browser_url = req->url + "&mock_approve=" + a.auto_idnat;
         std::printf("    (--auto: a scripted browser approves as %s)\n", a.auto_idnat.c_str());
     } else {
-        std::printf("\n  Open this address in a browser on this machine (accept mock-psc's test certificate):\n\n    %s\n\n",
+        std::printf("\n  Open this address in a browser on this machine (accept mock-psc's test "
+                    "certificate):\n\n    %s\n\n",
                     req->url.c_str());
         std::fflush(stdout);
     }
@@ -245,8 +258,9 @@ int run(const Args& a) {
     auto token_endpoint = endpoint_for(*md, "token_endpoint", true);
     if (!token_endpoint)
         return step_failed("token endpoint", token_endpoint.error());
-    auto form = build_code_token_request(auth, *token_endpoint, cb->code.view(), redirect_uri,
-                                         req->pkce.verifier.view(), std::chrono::system_clock::now());
+    auto form =
+        build_code_token_request(auth, *token_endpoint, cb->code.view(), redirect_uri,
+                                 req->pkce.verifier.view(), std::chrono::system_clock::now());
     if (!form)
         return step_failed("token request", form.error());
     auto resp = perform(**http, to_http_request(*form));
@@ -267,8 +281,8 @@ int run(const Args& a) {
     auto idt = validate_id_token(tok.id_token.view(), *keys, policy, std::time(nullptr));
     if (!idt)
         return step_failed("ID token", idt.error());
-    ok(std::string("ID token: ") + std::string(jws_alg_name(idt->alg)) + " signature, iss, aud, exp, iat, nonce, acr=" +
-       idt->acr.value_or("(none)"));
+    ok(std::string("ID token: ") + std::string(jws_alg_name(idt->alg)) +
+       " signature, iss, aud, exp, iat, nonce, acr=" + idt->acr.value_or("(none)"));
 
     HttpRequest ui_req;
     ui_req.url = md->userinfo_endpoint;
@@ -312,7 +326,8 @@ int run(const Args& a) {
         return step_failed(("mapping to local user \"" + a.user + "\"").c_str(), d.error());
     ok("mapped by " + d->matched_by + " to local user " + d->user.name + " (uid " +
        std::to_string(d->user.uid) + "), profession " + d->profession);
-    std::printf("\nRESULT: %s may log in as %s\n", strip_control(**idnat).c_str(), d->user.name.c_str());
+    std::printf("\nRESULT: %s may log in as %s\n", strip_control(**idnat).c_str(),
+                d->user.name.c_str());
     return 0;
 }
 

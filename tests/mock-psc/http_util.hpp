@@ -38,7 +38,6 @@ append_query(std::string base,
 [[nodiscard]] std::string
 append_query(std::string base, const std::vector<std::pair<std::string, std::string>>& params);
 
-
 // The request's parameters: the form body for POST (which must be
 // application/x-www-form-urlencoded), the query for GET. Reasons: form_content_type, url_*.
 [[nodiscard]] Result<QueryParams> request_params(const ServerRequest& req);

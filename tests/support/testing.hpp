@@ -18,10 +18,10 @@
 #include <vector>
 
 // cmocka.h needs these first.
+#include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
-#include <csetjmp>
 
 extern "C" { // cmocka 1.1 has no C++ guards
 #include <cmocka.h>
@@ -56,8 +56,7 @@ void expect_reason(const R& r, std::string_view reason, const char* file, int li
     }
     if (r.error().reason != reason) {
         print_error("%s:%d: expected error \"%.*s\", got %s\n", file, line,
-                    static_cast<int>(reason.size()), reason.data(),
-                    r.error().describe().c_str());
+                    static_cast<int>(reason.size()), reason.data(), r.error().describe().c_str());
         _fail(file, line);
     }
 }

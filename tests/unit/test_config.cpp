@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // psc-login.conf(5): the INI dialect, defaults, PSC presets, layering, every rejection (by its
 // reason token and line), and the file checks on the config and the secrets it names.
-#include "testing.hpp"
-
 #include "config.hpp"
 #include "ini.hpp"
+#include "testing.hpp"
 
 #include <cstring>
 #include <fcntl.h>

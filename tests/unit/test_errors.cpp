@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "testing.hpp"
-
 #include "errors.hpp"
+#include "testing.hpp"
 
 using namespace psc;
 
 static void test_every_errc_has_a_distinct_dbus_name(void**) {
-    const Errc all[] = {Errc::invalid,   Errc::denied, Errc::timeout, Errc::unavailable,
-                        Errc::unknown_user, Errc::cancelled, Errc::busy, Errc::config,
-                        Errc::io,        Errc::internal};
+    const Errc all[] = {Errc::invalid,      Errc::denied,    Errc::timeout, Errc::unavailable,
+                        Errc::unknown_user, Errc::cancelled, Errc::busy,    Errc::config,
+                        Errc::io,           Errc::internal};
     for (Errc a : all) {
         const auto name = dbus_error_name(a);
         assert_true(name.starts_with("org.psclogin.Auth1.Error."));
@@ -33,7 +32,8 @@ static void test_spec_names(void**) {
 }
 
 static void test_foreign_names_are_unknown(void**) {
-    assert_false(errc_from_dbus_error_name("org.freedesktop.DBus.Error.ServiceUnknown").has_value());
+    assert_false(
+        errc_from_dbus_error_name("org.freedesktop.DBus.Error.ServiceUnknown").has_value());
     assert_false(errc_from_dbus_error_name("org.psclogin.Auth1.Error.").has_value());
     assert_false(errc_from_dbus_error_name("").has_value());
 }
@@ -44,8 +44,7 @@ static void test_result_carries_value_or_error(void**) {
     assert_int_equal(*good, 42);
     Result<int> bad = make_error(Errc::denied, "category_denied", "students may not log in");
     assert_false(bad.ok());
-    assert_string_equal(bad.error().describe().c_str(),
-                        "category_denied: students may not log in");
+    assert_string_equal(bad.error().describe().c_str(), "category_denied: students may not log in");
     Status s = make_error(Errc::io, "", "disk on fire");
     assert_false(s.ok());
     assert_string_equal(s.error().describe().c_str(), "disk on fire");

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "testing.hpp"
-
 #include "file_io.hpp"
+#include "testing.hpp"
 
 #include <cstdlib>
 #include <fcntl.h>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "testing.hpp"
-
 #include "json.hpp"
+#include "testing.hpp"
 
 using namespace psc;
 
@@ -85,7 +84,7 @@ static void test_strict_grammar(void**) {
     assert_reason(json_parse(R"({'a':1})"), "json_syntax");   // single quotes
     assert_reason(json_parse(R"({"a":1} x)"), "json_syntax"); // trailing data
     assert_reason(json_parse(R"({"a":1}{"b":2})"), "json_syntax");
-    assert_reason(json_parse(R"({"a":)"), "json_syntax");     // truncated
+    assert_reason(json_parse(R"({"a":)"), "json_syntax"); // truncated
     assert_reason(json_parse("null"), "json_syntax");
     assert_reason(json_parse(""), "json_syntax");
     assert_ok(json_parse(" {\"a\":1} \n"));

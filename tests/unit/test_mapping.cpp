@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPEC §4: the identity must map to the requested PAM user, system accounts are refused, and the
 // profession rules decide. One test per rule and per rejection.
-#include "testing.hpp"
-
 #include "mapping.hpp"
+#include "testing.hpp"
 
 #include <map>
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The real account lookup (getpwnam_r) against test users served by nss_wrapper; meson runs this
 // test with LD_PRELOAD=libnss_wrapper.so and NSS_WRAPPER_PASSWD pointing at tests/data/nss.
-#include "testing.hpp"
-
 #include "mapping.hpp"
+#include "testing.hpp"
 
 #include <cstdlib>
 

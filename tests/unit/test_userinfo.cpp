@@ -121,8 +121,8 @@ static void test_exercices_keep_profession_and_category_together(void**) {
     assert_string_equal(ex2[1].profession.c_str(), "35");
     assert_string_equal(ex2[1].category.c_str(), "C");
     assert_string_equal(ex2[2].profession.c_str(), ""); // a practice without codes stays visible
-    assert_true(value_of(userinfo_exercices(parse_ok(fixture("psc-userinfo-structure-cpe.json"))))
-                    .empty());
+    assert_true(
+        value_of(userinfo_exercices(parse_ok(fixture("psc-userinfo-structure-cpe.json")))).empty());
     assert_reason(userinfo_exercices(parse_ok(R"({"sub":"s","SubjectRefPro":{"exercices":{}}})")),
                   "userinfo_claim_type");
     assert_reason(userinfo_exercices(parse_ok(R"({"sub":"s","SubjectRefPro":{"exercices":[1]}})")),
