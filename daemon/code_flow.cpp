@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "code_flow.hpp"
+
+#include "strutil.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace psc {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : " ") + s;
+    return out;
+}
+
+} // namespace
+
+Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret) {
+    ClientAuth auth;
+    auth.client_id = cfg.provider.client_id;
+    auth.assertion_audience = cfg.provider.issuer;
+    switch (cfg.provider.token_auth_method) {
+    case TokenAuthMethod::client_secret_basic:
+    case TokenAuthMethod::client_secret_post:
+        if (!client_secret || client_secret->empty())
+            return make_error(Errc::config, "client_secret_missing",
+                              "client_secret_file is needed for this token_auth_method");
+        auth.method = cfg.provider.token_auth_method == TokenAuthMethod::client_secret_basic
+                          ? ClientAuthMethod::client_secret_basic
+                          : ClientAuthMethod::client_secret_post;
+        auth.client_secret = client_secret;
+        return auth;
+    case TokenAuthMethod::tls_client_auth:
+        auth.method = ClientAuthMethod::tls_client_auth;
+        return auth;
+    case TokenAuthMethod::private_key_jwt:
+        break;
+    }
+    return make_error(Errc::config, "client_auth_unsupported",
+                      "private_key_jwt is not supported by psc-authd yet");
+}
+
+CodeLogin::CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request,
+                     std::string redirect_uri, Done done)
+    : ctx_(ctx), request_(request), redirect_uri_(std::move(redirect_uri)),
+      done_(std::move(done)), finisher_(ctx, id, std::move(request)) {}
+
+Result<std::unique_ptr<CodeLogin>> CodeLogin::create(const FlowContext& ctx, std::uint64_t id,
+                                                     LoginRequest request,
+                                                     std::string redirect_uri, Done done) {
+    const ProviderConfig& p = ctx.cfg->provider;
+    AuthRequestParams params;
+    params.authorization_endpoint = ctx.provider->metadata().authorization_endpoint;
+    params.client_id = p.client_id;
+    params.redirect_uri = redirect_uri;
+    params.scope = join(p.scopes);
+    params.acr_values = join(p.acr_values);
+    if (p.max_age)
+        params.max_age = p.max_age->count();
+    auto auth = make_auth_request(params);
+    if (!auth)
+        return std::move(auth).error();
+    std::unique_ptr<CodeLogin> login(
+        new CodeLogin(ctx, id, std::move(request), std::move(redirect_uri), std::move(done)));
+    login->auth_ = std::move(*auth);
+    return login;
+}
+
+Status CodeLogin::check(const CallbackResponse& resp) const {
+    const ProviderMetadata& md = ctx_.provider->metadata();
+    return check_callback(resp, {auth_.state, redirect_uri_, ctx_.cfg->provider.issuer,
+                                 md.authorization_response_iss_parameter_supported});
+}
+
+CallbackReply CodeLogin::on_callback(CallbackResponse resp) {
+    if (redeeming_ || !done_)
+        return {CallbackReply::Page::failure, "this login already received its answer"};
+    auto st = check(resp);
+    if (!st) {
+        CallbackReply reply{CallbackReply::Page::failure, st.error().message};
+        finish(std::move(st).error());
+        return reply;
+    }
+    redeem(resp);
+    return {CallbackReply::Page::success, {}};
+}
+
+Status CodeLogin::on_paste(std::string_view address) {
+    if (redeeming_ || !done_)
+        return make_error(Errc::invalid, "callback_already_used",
+                          "this login already received its answer");
+    auto resp = parse_pasted_callback(address, {.max_bytes = ctx_.cfg->limits.callback_max_request});
+    if (!resp)
+        return std::move(resp).error();
+    auto st = check(*resp);
+    if (!st) {
+        // Someone else's address (or a typo) must not end this login; the user may paste again.
+        if (st.error().reason == "callback_redirect_mismatch" ||
+            st.error().reason == "callback_state_mismatch")
+            return st;
+        finish(std::move(st).error());
+        return {};
+    }
+    redeem(*resp);
+    return {};
+}
+
+void CodeLogin::redeem(const CallbackResponse& resp) {
+    redeeming_ = true;
+    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret);
+    if (!auth)
+        return finish(std::move(auth).error());
+    const bool mtls = auth->method == ClientAuthMethod::tls_client_auth;
+    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", mtls);
+    if (!endpoint)
+        return finish(std::move(endpoint).error());
+    auto form = build_code_token_request(*auth, *endpoint, resp.code.view(), redirect_uri_,
+                                         auth_.pkce.verifier.view(),
+                                         std::chrono::system_clock::now());
+    if (!form)
+        return finish(std::move(form).error());
+    auto id = ctx_.http->start(to_http_request(*form),
+                               [this](Result<HttpResponse> r) { on_token(std::move(r)); });
+    if (!id)
+        return finish(std::move(id).error());
+    token_request_ = ScopedHttpRequest(*ctx_.http, *id);
+}
+
+void CodeLogin::on_token(Result<HttpResponse> resp) {
+    if (!resp)
+        return finish(std::move(resp).error());
+    auto tokens = token_from_response(*resp);
+    if (!tokens)
+        return finish(std::move(tokens).error());
+    finisher_.run(std::move(*tokens), auth_.nonce,
+                  [this](Result<LoginSuccess> r) { finish(std::move(r)); });
+}
+
+void CodeLogin::finish(Result<LoginSuccess> r) {
+    if (!done_)
+        return;
+    auto done = std::exchange(done_, nullptr);
+    done(std::move(r));
+}
+
+} // namespace psc

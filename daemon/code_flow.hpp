@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// One pending authorization-code login (SPEC §2 items 1–2): the authorization request (PKCE S256,
+// state, nonce), the callback from the listener or pasted back, the RFC 9207 check, the token
+// exchange with the configured client authentication, then LoginFinisher. A CodeLogin ends through
+// its done callback exactly once, or is destroyed first (its HTTP exchange is cancelled).
+#pragma once
+
+#include "auth_request.hpp"
+#include "callback.hpp"
+#include "callback_page.hpp"
+#include "callback_server.hpp"
+#include "login_finish.hpp"
+#include "token_request.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace psc {
+
+// Client authentication at the token endpoint from the config (SPEC §3). client_secret is
+// required for client_secret_basic/post. Reasons: client_secret_missing, client_auth_unsupported
+// (private_key_jwt is not wired into the daemon yet).
+[[nodiscard]] Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret);
+
+class CodeLogin {
+public:
+    using Done = LoginFinisher::Done;
+    // Reasons: make_auth_request's (auth_endpoint_invalid, ...).
+    [[nodiscard]] static Result<std::unique_ptr<CodeLogin>>
+    create(const FlowContext& ctx, std::uint64_t id, LoginRequest request, std::string redirect_uri,
+           Done done);
+    CodeLogin(const CodeLogin&) = delete;
+    CodeLogin& operator=(const CodeLogin&) = delete;
+
+    [[nodiscard]] const std::string& state() const noexcept { return auth_.state; }
+    [[nodiscard]] const std::string& url() const noexcept { return auth_.url; }
+
+    // From the listener, for a response whose state the engine matched to this login. A response
+    // that fails the checks ends the login (it carried our state); a second one is refused.
+    [[nodiscard]] CallbackReply on_callback(CallbackResponse resp);
+    // Paste-back: the address the browser ended on. An address for another redirect_uri or
+    // another login is refused (callback_redirect_mismatch / callback_state_mismatch) and the
+    // login goes on; any other outcome arrives through done. Reasons: parse_pasted_callback's,
+    // those two, callback_already_used.
+    [[nodiscard]] Status on_paste(std::string_view address);
+
+private:
+    CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request,
+              std::string redirect_uri, Done done);
+    [[nodiscard]] Status check(const CallbackResponse& resp) const;
+    void redeem(const CallbackResponse& resp);
+    void on_token(Result<HttpResponse> resp);
+    void finish(Result<LoginSuccess> r);
+
+    FlowContext ctx_;
+    LoginRequest request_;
+    std::string redirect_uri_;
+    Done done_;
+    AuthRequest auth_;
+    bool redeeming_ = false;
+    ScopedHttpRequest token_request_;
+    LoginFinisher finisher_;
+};
+
+} // namespace psc

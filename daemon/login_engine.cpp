@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "login_engine.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace psc {
+
+struct LoginEngine::Pending {
+    LoginEngine* engine = nullptr;
+    BackendLoginId id = 0;
+    LoginRequest request;
+    LoginDone done;
+    std::string state; // key in by_state_ (code flow)
+    std::optional<Result<LoginSuccess>> outcome;
+    SdEventSourcePtr deadline;
+    std::unique_ptr<CodeLogin> code; // last: destroyed first, cancelling its HTTP exchange
+};
+
+namespace {
+
+bool needs_client_secret(const ProviderConfig& p) {
+    if (p.token_auth_method == TokenAuthMethod::client_secret_basic ||
+        p.token_auth_method == TokenAuthMethod::client_secret_post)
+        return true;
+    return std::any_of(p.id_token_algs.begin(), p.id_token_algs.end(), [](const std::string& a) {
+        auto alg = jws_alg_from_name(a);
+        return alg && jws_alg_is_hmac(*alg);
+    });
+}
+
+HttpOptions http_options(const Config& cfg) {
+    HttpOptions o;
+    o.allow_insecure_http = cfg.provider.allow_insecure_http;
+    o.ca_file = cfg.provider.ca_file;
+    if (cfg.provider.token_auth_method == TokenAuthMethod::tls_client_auth) {
+        o.client_cert = cfg.provider.tls_client_cert;
+        o.client_key = cfg.provider.tls_client_key;
+    }
+    o.connect_timeout = cfg.provider.http_connect_timeout;
+    o.total_timeout = cfg.provider.http_timeout;
+    o.max_response_bytes = cfg.limits.http_max_bytes;
+    return o;
+}
+
+std::string_view flow_name(Flow f) {
+    return to_string(f);
+}
+
+} // namespace
+
+// Pending is complete only here: the map of unique_ptr<Pending> must be destroyed in this file.
+LoginEngine::LoginEngine(sd_event* event, Config cfg, LoginEngineOptions opts)
+    : event_(event), cfg_(std::move(cfg)), opts_(opts), maps_(opts.trusted_owner) {}
+
+LoginEngine::~LoginEngine() {
+    logins_.clear(); // before the listener, provider and client they use
+}
+
+Result<std::unique_ptr<LoginEngine>> LoginEngine::create(sd_event* event, Config cfg,
+                                                         LoginEngineOptions opts) {
+    std::unique_ptr<LoginEngine> e(new LoginEngine(event, std::move(cfg), opts));
+    PSC_TRY(e->setup());
+    return e;
+}
+
+Status LoginEngine::setup() {
+    if (needs_client_secret(cfg_.provider)) {
+        auto secret = load_client_secret(cfg_, opts_.trusted_owner);
+        if (!secret)
+            return std::move(secret).error();
+        client_secret_ = std::move(*secret);
+    }
+    auto http = sd_event_http_client(event_, http_options(cfg_));
+    if (!http)
+        return std::move(http).error();
+    http_ = std::move(*http);
+    auto provider = ProviderState::create(event_, *http_.client, cfg_, opts_.provider);
+    if (!provider)
+        return std::move(provider).error();
+    provider_ = std::move(*provider);
+
+    CallbackServerOptions so;
+    so.listen_host = cfg_.callback.listen_host;
+    so.listen_port = cfg_.callback.listen_port;
+    so.tls_cert_file = cfg_.callback.tls_cert;
+    so.tls_key_file = cfg_.callback.tls_key;
+    so.max_request_target = cfg_.limits.callback_max_request;
+    auto server = CallbackServer::start(event_, so,
+                                        [this](std::string_view t) { return on_request(t); });
+    if (!server)
+        return std::move(server).error();
+    server_ = std::move(*server);
+    redirect_uri_ = cfg_.callback.redirect_uri.empty() ? server_->url() : cfg_.callback.redirect_uri;
+
+    sd_event_source* s = nullptr;
+    if (sd_event_add_defer(event_, &s, &on_defer, this) < 0)
+        return make_error(Errc::internal, "event_source", "cannot add a defer source");
+    defer_ = SdEventSourcePtr(s);
+    (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
+    ctx_.event = event_;
+    ctx_.http = http_.client.get();
+    ctx_.provider = provider_.get();
+    ctx_.cfg = &cfg_;
+    ctx_.client_secret = client_secret_ ? &*client_secret_ : nullptr;
+    ctx_.maps = &maps_;
+    ctx_.users = opts_.users ? opts_.users : &nss_;
+    provider_->begin();
+    return {};
+}
+
+std::vector<std::string> LoginEngine::flows_for(std::string_view service) const {
+    std::vector<std::string> out;
+    for (Flow f : cfg_.policy_for(service).login.flows)
+        out.emplace_back(flow_name(f));
+    return out;
+}
+
+Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone done) {
+    const ServicePolicy policy = cfg_.policy_for(request.service);
+    if (policy.login.flows.empty())
+        return make_error(Errc::invalid, "flow_not_allowed", "no flow for this service");
+    const std::string flow =
+        request.flow.empty() ? std::string(flow_name(policy.login.flows.front())) : request.flow;
+    const bool offered = std::any_of(policy.login.flows.begin(), policy.login.flows.end(),
+                                     [&](Flow f) { return flow_name(f) == flow; });
+    if (!offered)
+        return make_error(Errc::invalid, "flow_not_allowed",
+                          "flow \"" + flow + "\" is not offered to this service");
+    if (flow != "code")
+        return make_error(Errc::invalid, "flow_unsupported", "flow \"" + flow + "\" is not available yet");
+    if (!provider_->ready())
+        return provider_->not_ready_error();
+    const auto same_user = std::count_if(logins_.begin(), logins_.end(), [&](const auto& kv) {
+        return kv.second->request.user == request.user;
+    });
+    if (logins_.size() >= cfg_.login.max_pending ||
+        static_cast<unsigned>(same_user) >= cfg_.login.max_pending_per_user)
+        return make_error(Errc::busy, "too_many_logins", "too many pending logins");
+
+    auto p = std::make_unique<Pending>();
+    p->engine = this;
+    p->id = next_id_++;
+    p->request = request;
+    p->done = std::move(done);
+    const BackendLoginId id = p->id;
+    auto code = CodeLogin::create(ctx_, id, request, redirect_uri_,
+                                  [this, id](Result<LoginSuccess> r) { complete(id, std::move(r)); });
+    if (!code)
+        return std::move(code).error();
+    p->code = std::move(*code);
+    p->state = p->code->state();
+    PSC_TRY(arm_deadline(*p, policy.login.timeout));
+
+    LoginStarted started;
+    started.id = id;
+    started.display.flow = flow;
+    started.display.url = p->code->url();
+    started.display.qr = p->code->url();
+    started.display.expires_in = policy.login.timeout;
+    started.display.accepts_paste = true;
+    logins_.emplace(id, std::move(p));
+    return started;
+}
+
+Status LoginEngine::arm_deadline(Pending& p, std::chrono::seconds timeout) {
+    sd_event_source* s = nullptr;
+    const auto usec = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, usec, 0, &on_deadline, &p) < 0)
+        return make_error(Errc::internal, "event_source", "cannot add the login's deadline");
+    p.deadline = SdEventSourcePtr(s);
+    return {};
+}
+
+int LoginEngine::on_deadline(sd_event_source*, uint64_t, void* userdata) noexcept {
+    auto* p = static_cast<Pending*>(userdata);
+    p->engine->complete(p->id, make_error(Errc::timeout, "login_timeout",
+                                          "no answer before the login's deadline"));
+    return 0;
+}
+
+CallbackReply LoginEngine::on_request(std::string_view target) {
+    CallbackLimits limits;
+    limits.max_bytes = cfg_.limits.callback_max_request;
+    auto resp = parse_callback_target(target, limits);
+    if (!resp)
+        return {CallbackReply::Page::unknown_login, {}};
+    // Only the state picks a login: a request without a live state (a flood, a replay, a forged
+    // link) touches nothing.
+    for (auto& [id, p] : logins_) {
+        if (p->outcome || !p->code || p->state != resp->state)
+            continue;
+        return p->code->on_callback(std::move(*resp));
+    }
+    return {CallbackReply::Page::unknown_login, {}};
+}
+
+Status LoginEngine::submit_callback(BackendLoginId id, std::string_view address) {
+    auto it = logins_.find(id);
+    if (it == logins_.end() || it->second->outcome)
+        return make_error(Errc::invalid, "login_unknown", "no such pending login");
+    if (!it->second->code)
+        return make_error(Errc::invalid, "flow_no_paste", "this flow takes no pasted address");
+    return it->second->code->on_paste(address);
+}
+
+void LoginEngine::cancel(BackendLoginId id) noexcept {
+    logins_.erase(id); // destroys the flow: its HTTP exchange is cancelled, done is never called
+}
+
+void LoginEngine::complete(BackendLoginId id, Result<LoginSuccess> r) {
+    auto it = logins_.find(id);
+    if (it == logins_.end() || it->second->outcome)
+        return;
+    it->second->outcome = std::move(r);
+    finished_.push_back(id);
+    (void)sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
+}
+
+int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
+    static_cast<LoginEngine*>(userdata)->deliver();
+    return 0;
+}
+
+void LoginEngine::deliver() {
+    auto ids = std::exchange(finished_, {});
+    for (BackendLoginId id : ids) {
+        auto it = logins_.find(id);
+        if (it == logins_.end()) // cancelled after it finished: done is never called
+            continue;
+        std::unique_ptr<Pending> p = std::move(it->second);
+        logins_.erase(it);
+        Result<LoginSuccess> r = std::move(*p->outcome);
+        LoginDone done = std::move(p->done);
+        p.reset(); // the flow and its requests go before done runs (done may start a new login)
+        if (done) {
+            try {
+                done(std::move(r));
+            } catch (...) { // nothing may cross sd-event's C callback
+            }
+        }
+    }
+}
+
+} // namespace psc

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// psc-authd's LoginBackend (login_backend.hpp): the provider state, the callback listener, and the
+// pending logins, all in one sd-event loop. Logins are found by id (D-Bus) or by `state` (the
+// listener); each has a deadline (the service's `timeout`). Every outcome is delivered from a
+// deferred event source, never from inside start() / submit_callback() or an HTTP callback, so a
+// login object is never destroyed under its own feet. New flows (CIBA, device) are further
+// variants of Pending::flow.
+#pragma once
+
+#include "callback_server.hpp"
+#include "code_flow.hpp"
+#include "config.hpp"
+#include "event_loop.hpp"
+#include "login_backend.hpp"
+#include "login_finish.hpp"
+#include "provider_state.hpp"
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace psc {
+
+struct LoginEngineOptions {
+    // Owner accepted (besides root) for the map file and the client secret: psc-authd keeps 0,
+    // tests pass their own uid.
+    uid_t trusted_owner = 0;
+    // Account lookup; null: NSS (getpwnam_r).
+    const UserDb* users = nullptr;
+    ProviderStateOptions provider;
+};
+
+class LoginEngine final : public LoginBackend {
+public:
+    // Sets up the HTTP client (CA file, client certificate), the listener and the provider state,
+    // and starts loading the provider. Reasons: sd_event_http_client's, CallbackServer::start's,
+    // ProviderState::create's, load_client_secret's, event_source.
+    [[nodiscard]] static Result<std::unique_ptr<LoginEngine>>
+    create(sd_event* event, Config cfg, LoginEngineOptions opts = {});
+    ~LoginEngine() override;
+    LoginEngine(const LoginEngine&) = delete;
+    LoginEngine& operator=(const LoginEngine&) = delete;
+
+    [[nodiscard]] std::vector<std::string> flows_for(std::string_view service) const override;
+    // Reasons: provider_not_ready (unavailable), flow_unsupported, flow_not_allowed (invalid),
+    // too_many_logins (busy), make_auth_request's.
+    [[nodiscard]] Result<LoginStarted> start(const LoginRequest& request, LoginDone done) override;
+    // Reasons: login_unknown, flow_no_paste, CodeLogin::on_paste's.
+    [[nodiscard]] Status submit_callback(BackendLoginId id, std::string_view address) override;
+    void cancel(BackendLoginId id) noexcept override;
+
+    [[nodiscard]] bool provider_ready() const noexcept { return provider_->ready(); }
+    [[nodiscard]] const ProviderState& provider() const noexcept { return *provider_; }
+    [[nodiscard]] std::string callback_url() const { return server_->url(); }
+    [[nodiscard]] std::size_t pending() const noexcept { return logins_.size(); }
+    // HTTP exchanges in flight (0 once every login ended or was cancelled): tests check for leaks.
+    [[nodiscard]] std::size_t http_in_flight() const noexcept { return http_.client->in_flight(); }
+
+    struct Pending;
+
+private:
+    LoginEngine(sd_event* event, Config cfg, LoginEngineOptions opts);
+    [[nodiscard]] Status setup();
+    [[nodiscard]] CallbackReply on_request(std::string_view target);
+    [[nodiscard]] Status arm_deadline(Pending& p, std::chrono::seconds timeout);
+    void complete(BackendLoginId id, Result<LoginSuccess> r);
+    void deliver();
+    static int on_deadline(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    static int on_defer(sd_event_source* s, void* userdata) noexcept;
+
+    sd_event* event_;
+    Config cfg_;
+    LoginEngineOptions opts_;
+    NssUserDb nss_;
+    std::optional<Secret> client_secret_;
+    MapFileCache maps_;
+    // Teardown order (reverse of declaration): logins (cancel their requests), listener, provider,
+    // then the HTTP client and its loop.
+    SdEventHttpClient http_;
+    std::unique_ptr<ProviderState> provider_;
+    std::unique_ptr<CallbackServer> server_;
+    std::string redirect_uri_;
+    FlowContext ctx_;
+    SdEventSourcePtr defer_;
+    std::deque<BackendLoginId> finished_;
+    BackendLoginId next_id_ = 1;
+    std::map<BackendLoginId, std::unique_ptr<Pending>> logins_;
+};
+
+} // namespace psc

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "provider_state.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace psc {
+
+namespace {
+
+bool psc_wallet_path(const ProviderConfig& p) {
+    return p.profile == Profile::psc_production || p.profile == Profile::psc_sandbox;
+}
+
+} // namespace
+
+ProviderState::ProviderState(sd_event* event, HttpClient& http, const Config& cfg,
+                             ProviderStateOptions opts)
+    : event_(event), http_(http), cfg_(cfg.provider),
+      refetch_interval_(cfg.limits.jwks_refetch_interval), opts_(opts),
+      jwks_(JwksCacheOptions{cfg.provider.jwks_refresh, cfg.limits.jwks_refetch_interval}) {}
+
+ProviderState::~ProviderState() = default;
+
+Result<std::unique_ptr<ProviderState>> ProviderState::create(sd_event* event, HttpClient& http,
+                                                             const Config& cfg,
+                                                             ProviderStateOptions opts) {
+    std::unique_ptr<ProviderState> p(new ProviderState(event, http, cfg, opts));
+    if (!cfg.provider.metadata_file.empty()) {
+        auto md = load_discovery_file(cfg.provider.metadata_file, cfg.provider.issuer,
+                                      cfg.provider.allow_insecure_http);
+        if (!md)
+            return std::move(md).error();
+        p->metadata_ = std::move(*md);
+        p->static_metadata_ = true;
+    }
+    if (!cfg.provider.jwks_file.empty()) {
+        auto keys = JwksCache::from_file(cfg.provider.jwks_file);
+        if (!keys)
+            return std::move(keys).error();
+        p->jwks_ = std::move(*keys);
+    }
+    return p;
+}
+
+Error ProviderState::not_ready_error() const {
+    std::string why = last_error_ ? last_error_->describe() : std::string("still loading");
+    return make_error(Errc::unavailable, "provider_not_ready",
+                      "provider metadata or signing keys not loaded: " + why);
+}
+
+void ProviderState::begin() {
+    if (static_metadata_) {
+        if (!jwks_.is_static())
+            load_jwks();
+        return;
+    }
+    load_discovery();
+}
+
+std::chrono::seconds ProviderState::backoff(unsigned failures) const noexcept {
+    auto d = opts_.retry_min;
+    for (unsigned i = 1; i < failures && d < opts_.retry_max; ++i)
+        d *= 2;
+    return std::min(d, opts_.retry_max);
+}
+
+void ProviderState::schedule(SdEventSourcePtr& timer, std::chrono::seconds delay, bool discovery) {
+    timer.reset();
+    sd_event_source* s = nullptr;
+    const auto usec = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
+    // A timer that cannot be created (out of memory) leaves the current state as is; the next
+    // login attempt still fails closed when nothing is loaded.
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, usec, 0,
+                                   discovery ? &on_discovery_timer : &on_jwks_timer, this) >= 0)
+        timer = SdEventSourcePtr(s);
+}
+
+int ProviderState::on_discovery_timer(sd_event_source*, uint64_t, void* userdata) noexcept {
+    static_cast<ProviderState*>(userdata)->load_discovery();
+    return 0;
+}
+
+int ProviderState::on_jwks_timer(sd_event_source*, uint64_t, void* userdata) noexcept {
+    static_cast<ProviderState*>(userdata)->load_jwks();
+    return 0;
+}
+
+void ProviderState::load_discovery() {
+    auto src = discovery_source(cfg_.issuer, cfg_.discovery_url, psc_wallet_path(cfg_),
+                                cfg_.allow_insecure_http);
+    discovery_fetch_ = std::make_unique<DiscoveryFetch>(http_, std::move(src));
+    auto st = discovery_fetch_->start([this](Result<ProviderMetadata> md) { on_discovery(std::move(md)); });
+    if (!st)
+        on_discovery(std::move(st).error());
+}
+
+void ProviderState::on_discovery(Result<ProviderMetadata> md) {
+    // The fetch object is not destroyed here: we may be inside its callback. It is replaced by
+    // the next load.
+    if (!md) {
+        last_error_ = md.error();
+        schedule(discovery_timer_, backoff(++discovery_failures_), true);
+        return;
+    }
+    const bool first = !metadata_.has_value();
+    const bool jwks_moved = metadata_ && metadata_->jwks_uri != md->jwks_uri;
+    metadata_ = std::move(*md);
+    discovery_failures_ = 0;
+    ++discovery_loads_;
+    schedule(discovery_timer_, cfg_.discovery_refresh, true);
+    if (!jwks_.is_static() && !jwks_in_flight_ && (first || jwks_moved || !jwks_.has_keys()))
+        load_jwks();
+}
+
+void ProviderState::load_jwks() {
+    if (jwks_in_flight_ || jwks_.is_static())
+        return;
+    if (!metadata_) { // the discovery load chains to us once it succeeds
+        return;
+    }
+    HttpRequest req;
+    req.url = metadata_->jwks_uri;
+    jwks_.note_attempt(std::chrono::steady_clock::now());
+    auto id = http_.start(std::move(req), [this](Result<HttpResponse> r) { on_jwks(std::move(r)); });
+    if (!id) {
+        on_jwks(std::move(id).error());
+        return;
+    }
+    jwks_in_flight_ = true;
+    jwks_request_ = ScopedHttpRequest(http_, *id);
+}
+
+void ProviderState::on_jwks(Result<HttpResponse> resp) {
+    jwks_in_flight_ = false;
+    Status outcome;
+    if (!resp) {
+        outcome = std::move(resp).error();
+    } else if (auto keys = jwks_from_response(*resp); !keys) {
+        outcome = std::move(keys).error();
+    } else {
+        jwks_.replace(std::move(*keys), std::chrono::steady_clock::now());
+        jwks_failures_ = 0;
+        ++jwks_loads_;
+    }
+    if (outcome) {
+        schedule(jwks_timer_, cfg_.jwks_refresh, false);
+    } else {
+        last_error_ = outcome.error();
+        schedule(jwks_timer_, backoff(++jwks_failures_), false);
+    }
+    // Waiters may start new requests or forget others: work on a detached copy.
+    auto waiters = std::exchange(waiters_, {});
+    for (auto& [id, done] : waiters)
+        done(outcome);
+}
+
+bool ProviderState::refetch_keys(std::uint64_t waiter, KeysWaiter done) {
+    if (jwks_.is_static() || !metadata_)
+        return false;
+    if (!jwks_in_flight_ && !jwks_.should_refetch_for_unknown_kid(std::chrono::steady_clock::now()))
+        return false;
+    waiters_[waiter] = std::move(done);
+    load_jwks();
+    return true;
+}
+
+void ProviderState::forget_waiter(std::uint64_t waiter) noexcept {
+    waiters_.erase(waiter);
+}
+
+} // namespace psc

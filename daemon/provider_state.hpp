@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The provider as psc-authd knows it (SPEC §3): discovery metadata (fetched, or metadata_file) and
+// the signing keys (jwks_uri, or jwks_file), loaded asynchronously inside sd-event and refreshed
+// on timers (discovery_refresh, jwks_refresh) and, after a failure, with exponential backoff.
+// Until both are loaded the provider is "not ready" and logins fail Unavailable. A failed refresh
+// keeps what was loaded; no key is ever trusted without a successful fetch (jwks_cache.hpp).
+#pragma once
+
+#include "config.hpp"
+#include "discovery.hpp"
+#include "event_loop.hpp"
+#include "http_client.hpp"
+#include "jwks_cache.hpp"
+#include "result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace psc {
+
+struct ProviderStateOptions {
+    // First retry after a failed load; doubled per failure up to retry_max.
+    std::chrono::seconds retry_min{5};
+    std::chrono::seconds retry_max{300};
+};
+
+class ProviderState {
+public:
+    using KeysWaiter = std::function<void(Status)>;
+
+    // Reads metadata_file / jwks_file at once when configured (their errors are returned: the
+    // daemon must not start with a bad static file); begin() starts the network loads.
+    // Reasons: load_discovery_file's, JwksCache::from_file's, event_source.
+    [[nodiscard]] static Result<std::unique_ptr<ProviderState>>
+    create(sd_event* event, HttpClient& http, const Config& cfg, ProviderStateOptions opts = {});
+    ~ProviderState();
+    ProviderState(const ProviderState&) = delete;
+    ProviderState& operator=(const ProviderState&) = delete;
+
+    // Starts the asynchronous discovery and JWKS loads (no-op for static parts).
+    void begin();
+
+    [[nodiscard]] bool ready() const noexcept { return metadata_.has_value() && jwks_.has_keys(); }
+    // Why not ready, for StartLogin's Unavailable: reason provider_not_ready with the last error.
+    [[nodiscard]] Error not_ready_error() const;
+    [[nodiscard]] const ProviderMetadata& metadata() const { return *metadata_; }
+    [[nodiscard]] const JwksCache& jwks() const noexcept { return jwks_; }
+
+    // An ID token named an unknown kid: refetch the JWKS once, rate-limited (SPEC §9). Returns false
+    // when no refetch is allowed now (static set, or one was attempted within the interval); else
+    // `done` is called from the loop with the fetch's outcome, unless forget_waiter(waiter) first.
+    [[nodiscard]] bool refetch_keys(std::uint64_t waiter, KeysWaiter done);
+    void forget_waiter(std::uint64_t waiter) noexcept;
+
+    // Counters for tests and the daemon's status.
+    [[nodiscard]] unsigned discovery_loads() const noexcept { return discovery_loads_; }
+    [[nodiscard]] unsigned jwks_loads() const noexcept { return jwks_loads_; }
+
+private:
+    ProviderState(sd_event* event, HttpClient& http, const Config& cfg, ProviderStateOptions opts);
+    void load_discovery();
+    void on_discovery(Result<ProviderMetadata> md);
+    void load_jwks();
+    void on_jwks(Result<HttpResponse> resp);
+    void schedule(SdEventSourcePtr& timer, std::chrono::seconds delay, bool discovery);
+    [[nodiscard]] std::chrono::seconds backoff(unsigned failures) const noexcept;
+    static int on_discovery_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    static int on_jwks_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+
+    sd_event* event_;
+    HttpClient& http_;
+    ProviderConfig cfg_;
+    std::chrono::seconds refetch_interval_;
+    ProviderStateOptions opts_;
+    bool static_metadata_ = false;
+    std::optional<ProviderMetadata> metadata_;
+    JwksCache jwks_;
+    std::optional<Error> last_error_;
+    unsigned discovery_failures_ = 0;
+    unsigned jwks_failures_ = 0;
+    unsigned discovery_loads_ = 0;
+    unsigned jwks_loads_ = 0;
+    std::map<std::uint64_t, KeysWaiter> waiters_;
+    std::unique_ptr<DiscoveryFetch> discovery_fetch_;
+    ScopedHttpRequest jwks_request_;
+    bool jwks_in_flight_ = false;
+    SdEventSourcePtr discovery_timer_;
+    SdEventSourcePtr jwks_timer_;
+};
+
+} // namespace psc
