@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// org.psclogin.Auth1 glue (SPEC §5). Shape after systemd's *-bus.c files: methods parse and check,
+// then hand over to the backend; deferred replies (WaitLogin, SubmitCallback) keep a reference to
+// the call and answer it from the event loop. Nothing here decides a login.
+#include "auth_bus.hpp"
+
+#include "errors.hpp"
+#include "event_loop.hpp"
+#include "random.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <pwd.h>
+#include <string_view>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+#include <vector>
+
+namespace psc {
+
+// One login started over the bus. Owned by AuthBus::logins_; every source below points back here
+// and is owned by it, so none can fire after the login is gone.
+struct PendingLogin {
+    AuthBus* bus = nullptr;
+    std::string id;     // the public login id (random)
+    std::string sender; // unique bus name of the connection that started it
+    std::string user;
+    std::string service;
+    std::string flow;
+    BackendLoginId backend_id = 0;
+    bool backend_live = true; // false once done fired: cancel() must not be called then
+    std::optional<Result<LoginSuccess>> outcome;
+    std::uint64_t deadline_usec = 0; // CLOCK_MONOTONIC
+    SdBusMessagePtr wait_call;
+    SdEventSourcePtr wait_timer;
+    SdBusMessagePtr submit_call;
+    SdEventSourcePtr safety_timer;
+    SdBusTrackPtr track;
+};
+
+namespace {
+
+using SdBusCredsPtr = Owned<sd_bus_creds, sd_bus_creds_unref>;
+
+constexpr std::size_t kMaxErrorMessage = 200;
+
+std::uint64_t usec(std::chrono::seconds s) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(s.count(), 0)) * 1'000'000;
+}
+
+std::uint64_t now_usec(sd_event* event) {
+    std::uint64_t now = 0;
+    if (sd_event_now(event, CLOCK_MONOTONIC, &now) < 0)
+        return 0;
+    return now;
+}
+
+// The D-Bus error text: "reason: message", capped, so clients (and tests) see the stable token.
+std::string bus_error_text(const Error& e) {
+    std::string text = e.describe();
+    if (text.size() > kMaxErrorMessage)
+        text.resize(kMaxErrorMessage);
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }, ' ');
+    return text;
+}
+
+int set_error(sd_bus_error* err, const Error& e) {
+    return sd_bus_error_set(err, std::string(dbus_error_name(e.code)).c_str(),
+                            bus_error_text(e).c_str());
+}
+
+void reply_error(sd_bus_message* call, const Error& e) noexcept {
+    try {
+        const std::string name(dbus_error_name(e.code));
+        (void)sd_bus_reply_method_errorf(call, name.c_str(), "%s", bus_error_text(e).c_str());
+    } catch (...) {
+        (void)sd_bus_reply_method_errorf(call, "org.psclogin.Auth1.Error.Internal", "internal");
+    }
+}
+
+void log_event(const PendingLogin& l, std::string_view result, std::string_view reason) {
+    const std::string res(result), why(reason);
+    (void)sd_journal_send("MESSAGE=psc-authd: login %s for %s (%s)", res.c_str(), l.user.c_str(),
+                          l.service.c_str(), "PAM_USER=%s", l.user.c_str(), "PAM_SERVICE=%s",
+                          l.service.c_str(), "PSC_FLOW=%s", l.flow.c_str(), "PSC_RESULT=%s",
+                          res.c_str(), "PSC_REASON=%s", why.c_str(), nullptr);
+}
+
+// SPEC §9: every string argument is capped, and none may carry control characters (they would end
+// up in logs and prompts).
+Status check_arg(std::string_view s, std::size_t max) {
+    if (s.size() > max)
+        return make_error(Errc::invalid, "arg_too_long", "argument too long");
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return make_error(Errc::invalid, "arg_control_char",
+                              "argument contains a control character");
+    return {};
+}
+
+// The caller's effective uid as the bus reports it for the sending connection (SO_PEERCRED at
+// connect time), never from arguments or /proc.
+Result<uid_t> caller_uid(sd_bus_message* m) {
+    sd_bus_creds* raw = nullptr;
+    int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &raw);
+    SdBusCredsPtr creds(raw);
+    uid_t uid = 0;
+    if (r >= 0)
+        r = sd_bus_creds_get_euid(creds.get(), &uid);
+    if (r < 0)
+        return make_error(Errc::internal, "caller_creds", "cannot identify the caller");
+    return uid;
+}
+
+// uid 0 may authenticate anyone; another uid only the account it runs as (a screen locker).
+Status check_caller_may_login(uid_t caller, const std::string& user) {
+    if (caller == 0)
+        return {};
+    std::vector<char> buf(16 * 1024);
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    int r = 0;
+    while ((r = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE &&
+           buf.size() < 1024 * 1024)
+        buf.resize(buf.size() * 2);
+    // getpwnam_r(3): "not found" may come back as 0 with no entry or as one of these errors.
+    if (r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
+        found = nullptr;
+    else if (r != 0)
+        return make_error(Errc::io, "passwd_lookup", "cannot look up the user");
+    if (found == nullptr)
+        return make_error(Errc::unknown_user, "unknown_user", "no such user");
+    if (found->pw_uid != caller)
+        return make_error(Errc::denied, "caller_not_user", "not allowed to log in another user");
+    return {};
+}
+
+int append_sv(sd_bus_message* m, const char* key, const std::string& value) {
+    return sd_bus_message_append(m, "{sv}", key, "s", value.c_str());
+}
+
+int append_display(sd_bus_message* m, const LoginDisplay& d) {
+    int r = sd_bus_message_open_container(m, 'a', "{sv}");
+    if (r >= 0)
+        r = append_sv(m, "flow", d.flow);
+    if (r >= 0)
+        r = append_sv(m, "url", d.url);
+    if (r >= 0 && !d.qr.empty())
+        r = append_sv(m, "qr", d.qr);
+    if (r >= 0 && !d.binding_code.empty())
+        r = append_sv(m, "binding_code", d.binding_code);
+    if (r >= 0 && !d.user_code.empty())
+        r = append_sv(m, "user_code", d.user_code);
+    if (r >= 0)
+        r = sd_bus_message_append(m, "{sv}", "expires_in", "u",
+                                  static_cast<std::uint32_t>(d.expires_in.count()));
+    if (r >= 0)
+        r = sd_bus_message_append(m, "{sv}", "accepts_paste", "b", d.accepts_paste ? 1 : 0);
+    if (r >= 0)
+        r = sd_bus_message_close_container(m);
+    return r;
+}
+
+int append_success(sd_bus_message* m, const LoginSuccess& s) {
+    int r = sd_bus_message_open_container(m, 'a', "{sv}");
+    if (r >= 0)
+        r = append_sv(m, "user", s.user);
+    if (r >= 0)
+        r = append_sv(m, "idnat", s.idnat);
+    if (r >= 0)
+        r = append_sv(m, "profession", s.profession);
+    if (r >= 0)
+        r = append_sv(m, "auth_mode", s.auth_mode);
+    if (r >= 0)
+        r = sd_bus_message_close_container(m);
+    return r;
+}
+
+// Answers a WaitLogin (with_done) or SubmitCallback call with a finished login's outcome.
+void deliver(sd_bus_message* call, const Result<LoginSuccess>& outcome, bool with_done) {
+    if (!outcome.ok()) {
+        reply_error(call, outcome.error());
+        return;
+    }
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_return(call, &raw);
+    SdBusMessagePtr reply(raw);
+    if (r >= 0 && with_done)
+        r = sd_bus_message_append(reply.get(), "b", 1);
+    if (r >= 0)
+        r = append_success(reply.get(), *outcome);
+    if (r >= 0)
+        r = sd_bus_send(nullptr, reply.get(), nullptr);
+    if (r < 0)
+        reply_error(call, make_error(Errc::internal, "bus_reply", "cannot send the reply"));
+}
+
+} // namespace
+
+AuthBusLimits auth_bus_limits(const Config& cfg) noexcept {
+    AuthBusLimits l;
+    l.max_pending = cfg.login.max_pending;
+    l.max_pending_per_user = cfg.login.max_pending_per_user;
+    l.max_string = cfg.limits.dbus_max_string;
+    return l;
+}
+
+// Every sd-bus/sd-event callback enters through here: noexcept, and an exception becomes
+// Error.Internal instead of unwinding through C.
+struct AuthBus::Glue {
+    using Handler = int (*)(AuthBus&, sd_bus_message*, sd_bus_error*);
+
+    template <Handler H>
+    static int method(sd_bus_message* m, void* userdata, sd_bus_error* err) noexcept {
+        try {
+            return H(*static_cast<AuthBus*>(userdata), m, err);
+        } catch (...) {
+            return set_error(err, make_error(Errc::internal, "exception", "internal error"));
+        }
+    }
+
+    static PendingLogin* find_owned(AuthBus& self, sd_bus_message* m, std::string_view id) {
+        auto it = self.logins_.find(id);
+        const char* sender = sd_bus_message_get_sender(m);
+        // Another connection's login answers exactly like a missing one: ids are not probed.
+        if (it == self.logins_.end() || sender == nullptr || it->second->sender != sender)
+            return nullptr;
+        return it->second.get();
+    }
+
+    // Forgets a login. If it is still running it is cancelled in the backend and the pending
+    // calls are answered with `why`.
+    static void drop(AuthBus& self, const std::string& id, const Error& why) noexcept {
+        auto it = self.logins_.find(id);
+        if (it == self.logins_.end())
+            return;
+        std::unique_ptr<PendingLogin> l = std::move(it->second);
+        self.logins_.erase(it);
+        if (l->backend_live)
+            self.backend_.cancel(l->backend_id);
+        if (l->wait_call)
+            reply_error(l->wait_call.get(), why);
+        if (l->submit_call)
+            reply_error(l->submit_call.get(), why);
+        try {
+            log_event(*l, errc_label(why.code), why.reason);
+        } catch (...) {
+        }
+    }
+
+    static int on_track(sd_bus_track* track, void* userdata) noexcept {
+        auto* l = static_cast<PendingLogin*>(userdata);
+        (void)track;
+        try {
+            const std::string id = l->id;
+            drop(*l->bus, id, make_error(Errc::cancelled, "caller_left", "caller left the bus"));
+        } catch (...) {
+        }
+        return 0;
+    }
+
+    static int on_safety(sd_event_source*, std::uint64_t, void* userdata) noexcept {
+        auto* l = static_cast<PendingLogin*>(userdata);
+        try {
+            const std::string id = l->id;
+            drop(*l->bus, id, make_error(Errc::timeout, "login_timeout", "login timed out"));
+        } catch (...) {
+        }
+        return 0;
+    }
+
+    static std::uint32_t remaining_s(const PendingLogin& l) {
+        const std::uint64_t now = now_usec(l.bus->event_);
+        return l.deadline_usec > now
+                   ? static_cast<std::uint32_t>((l.deadline_usec - now) / 1'000'000)
+                   : 0;
+    }
+
+    static void reply_pending(sd_bus_message* call, const PendingLogin& l) {
+        int r = sd_bus_reply_method_return(call, "ba{sv}", 0, 1, "remaining", "u", remaining_s(l));
+        if (r < 0)
+            reply_error(call, make_error(Errc::internal, "bus_reply", "cannot send the reply"));
+    }
+
+    static int on_wait_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
+        auto* l = static_cast<PendingLogin*>(userdata);
+        try {
+            SdBusMessagePtr call = std::move(l->wait_call);
+            l->wait_timer.reset();
+            if (call)
+                reply_pending(call.get(), *l);
+        } catch (...) {
+        }
+        return 0;
+    }
+
+    static void on_done(AuthBus& self, const std::string& id, Result<LoginSuccess> outcome) {
+        auto it = self.logins_.find(id);
+        if (it == self.logins_.end())
+            return; // cancelled meanwhile
+        PendingLogin& l = *it->second;
+        l.backend_live = false;
+        l.outcome.emplace(std::move(outcome));
+        log_event(l, l.outcome->ok() ? "success" : errc_label(l.outcome->error().code),
+                  l.outcome->ok() ? "" : l.outcome->error().reason);
+        if (!l.wait_call && !l.submit_call)
+            return; // kept until the owner asks (or the safety timer fires)
+        if (l.wait_call)
+            deliver(l.wait_call.get(), *l.outcome, true);
+        if (l.submit_call)
+            deliver(l.submit_call.get(), *l.outcome, false);
+        self.logins_.erase(it);
+    }
+
+    static int get_flows(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char* service = nullptr;
+        int r = sd_bus_message_read(m, "s", &service);
+        if (r < 0)
+            return r;
+        if (auto st = check_arg(service, self.limits_.max_string); !st)
+            return set_error(err, st.error());
+        sd_bus_message* raw = nullptr;
+        r = sd_bus_message_new_method_return(m, &raw);
+        SdBusMessagePtr reply(raw);
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply.get(), 'a', "s");
+        for (const auto& f : self.backend_.flows_for(service))
+            if (r >= 0)
+                r = sd_bus_message_append(reply.get(), "s", f.c_str());
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply.get());
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply.get(), nullptr);
+        return r < 0 ? r : 1;
+    }
+
+    static Status check_limits(const AuthBus& self, const std::string& user) {
+        if (self.logins_.size() >= self.limits_.max_pending)
+            return make_error(Errc::busy, "too_many_logins", "too many pending logins");
+        const auto per_user =
+            std::count_if(self.logins_.begin(), self.logins_.end(),
+                          [&](const auto& kv) { return kv.second->user == user; });
+        if (static_cast<std::size_t>(per_user) >= self.limits_.max_pending_per_user)
+            return make_error(Errc::busy, "too_many_user_logins",
+                              "too many pending logins for this user");
+        return {};
+    }
+
+    // Registers the caller-departure watch and the safety timer for a started login.
+    static Status watch(AuthBus& self, PendingLogin& l, sd_bus_message* m) {
+        sd_bus_track* raw = nullptr;
+        int r = sd_bus_track_new(self.bus_, &raw, on_track, &l);
+        l.track.reset(raw);
+        if (r >= 0)
+            r = sd_bus_track_add_sender(l.track.get(), m);
+        const auto timeout = self.cfg_.login_for(l.service).timeout;
+        l.deadline_usec = now_usec(self.event_) + usec(timeout);
+        sd_event_source* src = nullptr;
+        if (r >= 0)
+            r = sd_event_add_time_relative(self.event_, &src, CLOCK_MONOTONIC,
+                                           usec(timeout + self.limits_.safety_margin), 0, on_safety,
+                                           &l);
+        l.safety_timer.reset(src);
+        if (r < 0)
+            return make_error(Errc::internal, "bus_track", "cannot watch the caller");
+        return {};
+    }
+
+    struct Started {
+        std::unique_ptr<PendingLogin> login;
+        LoginDisplay display;
+    };
+
+    static Result<Started> start(AuthBus& self, sd_bus_message* m, LoginRequest req) {
+        for (const std::string* s : {&req.user, &req.service, &req.rhost, &req.tty, &req.flow})
+            PSC_TRY(check_arg(*s, self.limits_.max_string));
+        auto uid = caller_uid(m);
+        if (!uid)
+            return std::move(uid).error();
+        req.caller_uid = *uid;
+        PSC_TRY(check_caller_may_login(*uid, req.user));
+        PSC_TRY(check_limits(self, req.user));
+        auto id = random_token();
+        if (!id)
+            return std::move(id).error();
+        auto l = std::make_unique<PendingLogin>();
+        l->bus = &self;
+        l->id = std::move(*id);
+        l->sender = sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "";
+        l->user = req.user;
+        l->service = req.service;
+        l->flow = req.flow;
+        PSC_TRY(watch(self, *l, m));
+        AuthBus* bus = &self;
+        std::string lid = l->id;
+        auto started = self.backend_.start(req, [bus, lid](Result<LoginSuccess> r) {
+            try {
+                on_done(*bus, lid, std::move(r));
+            } catch (...) {
+            }
+        });
+        if (!started)
+            return std::move(started).error();
+        l->backend_id = started->id;
+        l->flow = started->display.flow;
+        return Started{std::move(l), std::move(started->display)};
+    }
+
+    static int start_login(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char *user = nullptr, *service = nullptr, *rhost = nullptr, *tty = nullptr,
+                   *flow = nullptr;
+        int r = sd_bus_message_read(m, "sssss", &user, &service, &rhost, &tty, &flow);
+        if (r < 0)
+            return r;
+        LoginRequest req{user, service, rhost, tty, flow, 0};
+        auto started = start(self, m, req);
+        if (!started) {
+            PendingLogin audit;
+            audit.user = req.user;
+            audit.service = req.service;
+            audit.flow = req.flow;
+            log_event(audit, errc_label(started.error().code), started.error().reason);
+            return set_error(err, started.error());
+        }
+        PendingLogin& login = *started->login;
+        self.logins_.emplace(login.id, std::move(started->login));
+        return reply_started(self, m, login, started->display);
+    }
+
+    static int reply_started(AuthBus& self, sd_bus_message* m, PendingLogin& l,
+                             const LoginDisplay& display) {
+        sd_bus_message* raw = nullptr;
+        int r = sd_bus_message_new_method_return(m, &raw);
+        SdBusMessagePtr reply(raw);
+        if (r >= 0)
+            r = sd_bus_message_append(reply.get(), "s", l.id.c_str());
+        if (r >= 0)
+            r = append_display(reply.get(), display);
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply.get(), nullptr);
+        if (r < 0) {
+            drop(self, l.id, make_error(Errc::internal, "bus_reply", "cannot reply"));
+            return r;
+        }
+        log_event(l, "started", "");
+        return 1;
+    }
+
+    static Result<PendingLogin*> read_owned(AuthBus& self, sd_bus_message* m, const char* id) {
+        PSC_TRY(check_arg(id, self.limits_.max_string));
+        PendingLogin* l = find_owned(self, m, id);
+        if (l == nullptr)
+            return make_error(Errc::invalid, "no_such_login", "no such login");
+        return l;
+    }
+
+    static int wait_login(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char* id = nullptr;
+        std::uint32_t max_wait_ms = 0;
+        int r = sd_bus_message_read(m, "su", &id, &max_wait_ms);
+        if (r < 0)
+            return r;
+        auto found = read_owned(self, m, id);
+        if (!found)
+            return set_error(err, found.error());
+        PendingLogin& l = **found;
+        if (l.outcome) {
+            deliver(m, *l.outcome, true);
+            const std::string done_id = l.id;
+            self.logins_.erase(done_id); // delivered: forgotten
+            return 1;
+        }
+        if (l.wait_call)
+            return set_error(err, make_error(Errc::busy, "wait_in_progress", "already waiting"));
+        if (max_wait_ms == 0) {
+            reply_pending(m, l);
+            return 1;
+        }
+        sd_event_source* src = nullptr;
+        r = sd_event_add_time_relative(self.event_, &src, CLOCK_MONOTONIC,
+                                       std::uint64_t{max_wait_ms} * 1000, 1000, on_wait_timer, &l);
+        if (r < 0)
+            return r;
+        l.wait_timer.reset(src);
+        l.wait_call.reset(sd_bus_message_ref(m));
+        return 1;
+    }
+
+    static int submit_callback(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char *id = nullptr, *address = nullptr;
+        int r = sd_bus_message_read(m, "ss", &id, &address);
+        if (r < 0)
+            return r;
+        auto found = read_owned(self, m, id);
+        if (!found)
+            return set_error(err, found.error());
+        PendingLogin& l = **found;
+        if (auto st = check_arg(address, self.limits_.max_string); !st)
+            return set_error(err, st.error());
+        if (l.outcome) {
+            deliver(m, *l.outcome, false);
+            const std::string done_id = l.id;
+            self.logins_.erase(done_id);
+            return 1;
+        }
+        if (l.submit_call)
+            return set_error(err,
+                             make_error(Errc::busy, "submit_in_progress", "already submitted"));
+        if (auto st = self.backend_.submit_callback(l.backend_id, address); !st)
+            return set_error(err, st.error());
+        l.submit_call.reset(sd_bus_message_ref(m));
+        return 1;
+    }
+
+    static int cancel_login(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char* id = nullptr;
+        int r = sd_bus_message_read(m, "s", &id);
+        if (r < 0)
+            return r;
+        auto found = read_owned(self, m, id);
+        if (!found)
+            return set_error(err, found.error());
+        drop(self, (*found)->id, make_error(Errc::cancelled, "cancelled", "login cancelled"));
+        return sd_bus_reply_method_return(m, "");
+    }
+
+    static int prop_version(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                            void* userdata, sd_bus_error*) noexcept {
+        return sd_bus_message_append(reply, "s",
+                                     static_cast<AuthBus*>(userdata)->limits_.version.c_str());
+    }
+
+    static int prop_pending(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                            void* userdata, sd_bus_error*) noexcept {
+        const auto n = static_cast<AuthBus*>(userdata)->logins_.size();
+        return sd_bus_message_append(reply, "u", static_cast<std::uint32_t>(n));
+    }
+
+    static const sd_bus_vtable vtable[];
+};
+
+// Every method is callable by anyone (SD_BUS_VTABLE_UNPRIVILEGED): the bus policy lets anyone
+// call, and the caller rules are checked per method from the peer's credentials.
+const sd_bus_vtable AuthBus::Glue::vtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("PendingLogins", "u", prop_pending, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_METHOD_WITH_NAMES("GetFlows", "s", SD_BUS_PARAM(service), "as", SD_BUS_PARAM(flows),
+                             method<get_flows>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("StartLogin", "sssss",
+                             SD_BUS_PARAM(user) SD_BUS_PARAM(service) SD_BUS_PARAM(rhost)
+                                 SD_BUS_PARAM(tty) SD_BUS_PARAM(flow),
+                             "sa{sv}", SD_BUS_PARAM(login_id) SD_BUS_PARAM(display),
+                             method<start_login>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("WaitLogin", "su", SD_BUS_PARAM(login_id) SD_BUS_PARAM(max_wait_ms),
+                             "ba{sv}", SD_BUS_PARAM(done) SD_BUS_PARAM(result), method<wait_login>,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("SubmitCallback", "ss", SD_BUS_PARAM(login_id) SD_BUS_PARAM(address),
+                             "a{sv}", SD_BUS_PARAM(result), method<submit_callback>,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CancelLogin", "s", SD_BUS_PARAM(login_id), "", , method<cancel_login>,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_VTABLE_END};
+
+AuthBus::AuthBus(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
+                 AuthBusLimits limits)
+    : bus_(bus), event_(event), backend_(backend), cfg_(cfg), limits_(std::move(limits)) {}
+
+Result<std::unique_ptr<AuthBus>> AuthBus::create(sd_bus* bus, sd_event* event,
+                                                 LoginBackend& backend, const Config& cfg,
+                                                 AuthBusLimits limits) {
+    std::unique_ptr<AuthBus> self(new AuthBus(bus, event, backend, cfg, std::move(limits)));
+    sd_bus_slot* slot = nullptr;
+    const std::string path(kObjectPath), iface(kInterface);
+    int r =
+        sd_bus_add_object_vtable(bus, &slot, path.c_str(), iface.c_str(), Glue::vtable, self.get());
+    if (r < 0)
+        return make_error(Errc::internal, "bus_vtable",
+                          "cannot add the org.psclogin.Auth1 vtable: " + std::to_string(-r));
+    self->vtable_slot_.reset(slot);
+    return self;
+}
+
+void AuthBus::cancel_all() noexcept {
+    try {
+        while (!logins_.empty()) {
+            const std::string id = logins_.begin()->first;
+            Glue::drop(*this, id, make_error(Errc::cancelled, "shutdown", "psc-authd is stopping"));
+        }
+    } catch (...) {
+    }
+}
+
+AuthBus::~AuthBus() {
+    vtable_slot_.reset();
+    cancel_all();
+}
+
+} // namespace psc

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// org.psclogin.Auth1 on an sd-bus connection (SPEC §5, daemon/org.psclogin.Auth1.xml): the vtable,
+// caller checks from the peer's bus credentials, the registry of public login ids, limits, and
+// cancellation when the caller leaves the bus. The login logic is behind LoginBackend
+// (login_backend.hpp), so tests drive this layer with a scripted backend on a private bus.
+#pragma once
+
+#include "config.hpp"
+#include "login_backend.hpp"
+#include "owned.hpp"
+#include "result.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+namespace psc {
+
+using SdBusPtr = Owned<sd_bus, sd_bus_flush_close_unref>;
+using SdBusSlotPtr = Owned<sd_bus_slot, sd_bus_slot_unref>;
+using SdBusMessagePtr = Owned<sd_bus_message, sd_bus_message_unref>;
+using SdBusTrackPtr = Owned<sd_bus_track, sd_bus_track_unref>;
+
+// What the bus layer takes from the configuration.
+struct AuthBusLimits {
+    std::size_t max_pending = 1024;
+    std::size_t max_pending_per_user = 4;
+    std::size_t max_string = 1024;
+    // Added to a service's login timeout before the registry forgets a login on its own (a safety
+    // net for a backend that never calls done).
+    std::chrono::seconds safety_margin{30};
+    std::string version; // the Version property
+};
+[[nodiscard]] AuthBusLimits auth_bus_limits(const Config& cfg) noexcept;
+
+struct PendingLogin; // auth_bus.cpp
+
+class AuthBus {
+public:
+    // Adds the vtable at kObjectPath on `bus` (the name is requested by the caller, after this).
+    // `cfg` and `backend` must outlive the AuthBus. Reasons: bus_vtable.
+    [[nodiscard]] static Result<std::unique_ptr<AuthBus>> create(sd_bus* bus, sd_event* event,
+                                                                 LoginBackend& backend,
+                                                                 const Config& cfg,
+                                                                 AuthBusLimits limits);
+    ~AuthBus();
+    AuthBus(const AuthBus&) = delete;
+    AuthBus& operator=(const AuthBus&) = delete;
+
+    // Shutdown (SIGTERM): every login is cancelled in the backend, every pending WaitLogin and
+    // SubmitCallback is answered with Error.Cancelled.
+    void cancel_all() noexcept;
+    [[nodiscard]] std::size_t pending() const noexcept { return logins_.size(); }
+
+    // The sd-bus entry points; public only so the vtable in auth_bus.cpp can name them.
+    struct Glue;
+
+private:
+    AuthBus(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
+            AuthBusLimits limits);
+
+    sd_bus* bus_; // not owned: the daemon's connection outlives this object
+    sd_event* event_;
+    LoginBackend& backend_;
+    const Config& cfg_;
+    AuthBusLimits limits_;
+    std::map<std::string, std::unique_ptr<PendingLogin>, std::less<>> logins_;
+    SdBusSlotPtr vtable_slot_; // declared last, removed first
+};
+
+} // namespace psc

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// psc-authd(8). Startup order after systemd's hostnamed: parse args → config → event loop →
+// signals → bus + vtable → request name → attach → READY=1. Errors are reported once, here.
+#include "auth_bus.hpp"
+#include "config.hpp"
+#include "daemon.hpp"
+#include "errors.hpp"
+#include "event_loop.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <systemd/sd-daemon.h>
+
+#ifndef PSC_VERSION
+#define PSC_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace psc;
+
+struct Args {
+    std::string config{kDefaultConfigPath};
+    bool help = false;
+    bool version = false;
+};
+
+void usage(std::FILE* out) {
+    std::fprintf(out,
+                 "Usage: psc-authd [--config PATH] [--help] [--version]\n"
+                 "Pro Santé Connect login daemon (org.psclogin.Auth1 on the system bus).\n"
+                 "  --config PATH  configuration file (default %s)\n",
+                 std::string(kDefaultConfigPath).c_str());
+}
+
+// Returns false on a usage error (already reported).
+bool parse_args(int argc, char** argv, Args& args) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--help" || a == "-h")
+            args.help = true;
+        else if (a == "--version")
+            args.version = true;
+        else if (a == "--config" && i + 1 < argc)
+            args.config = argv[++i];
+        else if (a.substr(0, 9) == "--config=")
+            args.config = std::string(a.substr(9));
+        else {
+            std::fprintf(stderr, "psc-authd: unknown or incomplete argument: %s\n", argv[i]);
+            usage(stderr);
+            return false;
+        }
+    }
+    return true;
+}
+
+int fail(const char* what, int r) {
+    std::fprintf(stderr, "psc-authd: Failed to %s: %s\n", what, std::strerror(r < 0 ? -r : r));
+    return 1;
+}
+
+// Everything the daemon holds, destroyed in reverse order: the bus layer before the backend it
+// calls, both before the connection and the loop.
+struct Daemon {
+    Config cfg;
+    SdEventPtr event;
+    SdEventSourcePtr sigterm, sigint;
+    SdBusPtr bus;
+    std::unique_ptr<LoginBackend> backend;
+    std::unique_ptr<AuthBus> auth;
+};
+
+int on_signal(sd_event_source* s, const struct signalfd_siginfo*, void* userdata) noexcept {
+    auto* d = static_cast<Daemon*>(userdata);
+    if (d->auth)
+        d->auth->cancel_all(); // pending WaitLogin calls get Error.Cancelled
+    return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int run(Daemon& d) {
+    sd_event* ev = nullptr;
+    int r = sd_event_new(&ev);
+    d.event.reset(ev);
+    if (r < 0)
+        return fail("create the event loop", r);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
+        return fail("block signals", errno);
+    sd_event_source* src = nullptr;
+    if ((r = sd_event_add_signal(ev, &src, SIGTERM, on_signal, &d)) < 0)
+        return fail("watch SIGTERM", r);
+    d.sigterm.reset(src);
+    if ((r = sd_event_add_signal(ev, &src, SIGINT, on_signal, &d)) < 0)
+        return fail("watch SIGINT", r);
+    d.sigint.reset(src);
+
+    sd_bus* bus = nullptr;
+    r = sd_bus_open_system(&bus); // honours DBUS_SYSTEM_BUS_ADDRESS
+    d.bus.reset(bus);
+    if (r < 0)
+        return fail("connect to the system bus", r);
+    auto backend = make_login_backend(d.cfg, ev);
+    if (!backend) {
+        std::fprintf(stderr, "psc-authd: Failed to start the login engine: %s\n",
+                     backend.error().describe().c_str());
+        return 1;
+    }
+    d.backend = std::move(*backend);
+    AuthBusLimits limits = auth_bus_limits(d.cfg);
+    limits.version = PSC_VERSION;
+    auto auth = AuthBus::create(bus, ev, *d.backend, d.cfg, limits);
+    if (!auth) {
+        std::fprintf(stderr, "psc-authd: Failed to export the API: %s\n",
+                     auth.error().describe().c_str());
+        return 1;
+    }
+    d.auth = std::move(*auth);
+    const std::string name(kBusName);
+    if ((r = sd_bus_request_name(bus, name.c_str(), 0)) < 0)
+        return fail(
+            ("own the bus name " + name + " (only root may; is it already running?)").c_str(), r);
+    if ((r = sd_bus_attach_event(bus, ev, SD_EVENT_PRIORITY_NORMAL)) < 0)
+        return fail("attach the bus to the event loop", r);
+    (void)sd_bus_set_exit_on_disconnect(bus, 1);
+    (void)sd_notify(0, "READY=1");
+    if ((r = sd_event_loop(ev)) < 0)
+        return fail("run the event loop", r);
+    (void)sd_notify(0, "STOPPING=1");
+    (void)sd_bus_flush(bus); // deliver the Cancelled replies before closing
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        Args args;
+        if (!parse_args(argc, argv, args))
+            return 2;
+        if (args.help) {
+            usage(stdout);
+            return 0;
+        }
+        if (args.version) {
+            std::printf("psc-authd %s\n", PSC_VERSION);
+            return 0;
+        }
+        ConfigDiagnostics diag;
+        auto cfg = load_config(args.config, {}, &diag);
+        for (const auto& w : diag.warnings)
+            std::fprintf(stderr, "%s\n", w.text().c_str());
+        if (!cfg) {
+            for (const auto& e : diag.errors)
+                std::fprintf(stderr, "%s\n", e.text().c_str());
+            if (diag.errors.empty())
+                std::fprintf(stderr, "%s: %s\n", args.config.c_str(),
+                             cfg.error().describe().c_str());
+            return 1;
+        }
+        Daemon d;
+        d.cfg = std::move(*cfg);
+        const int rc = run(d);
+        d.auth.reset();
+        return rc;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "psc-authd: Failed: %s\n", e.what());
+        return 1;
+    }
+}
