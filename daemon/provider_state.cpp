@@ -17,7 +17,7 @@ bool psc_wallet_path(const ProviderConfig& p) {
 ProviderState::ProviderState(sd_event* event, HttpClient& http, const Config& cfg,
                              ProviderStateOptions opts)
     : event_(event), http_(http), cfg_(cfg.provider),
-      refetch_interval_(cfg.limits.jwks_refetch_interval), opts_(opts),
+      opts_(opts),
       jwks_(JwksCacheOptions{cfg.provider.jwks_refresh, cfg.limits.jwks_refetch_interval}) {}
 
 ProviderState::~ProviderState() = default;

@@ -74,7 +74,6 @@ private:
     sd_event* event_;
     HttpClient& http_;
     ProviderConfig cfg_;
-    std::chrono::seconds refetch_interval_;
     ProviderStateOptions opts_;
     bool static_metadata_ = false;
     std::optional<ProviderMetadata> metadata_;
