@@ -20,9 +20,13 @@ namespace psc {
 
 using JsonPtr = Owned<json_object, json_object_put>;
 
+// SPEC §9: JSON depth 32 by default ([limits] json_max_depth); the OIDC parsers take the
+// configured value through their options and use this when none is given.
+inline constexpr int kJsonMaxDepth = 32;
+
 struct JsonLimits {
     std::size_t max_bytes = 256 * 1024; // SPEC §9: HTTP response 256 KiB
-    int max_depth = 32;                 // SPEC §9: JSON depth 32
+    int max_depth = kJsonMaxDepth;
 };
 
 // Parses any JSON value.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // org.psclogin.Auth1 glue (SPEC §5). Shape after systemd's *-bus.c files: methods parse and check,
 // then hand over to the backend; deferred replies (WaitLogin, SubmitCallback) keep a reference to
-// the call and answer it from the event loop. Nothing here decides a login.
+// the call and answer it from the event loop. Nothing here decides a login. Audit events go to the
+// LogSink main() chose: one login_start per StartLogin, one login_end per accepted login.
 #include "auth_bus.hpp"
 
 #include "errors.hpp"
@@ -13,7 +14,6 @@
 #include <optional>
 #include <pwd.h>
 #include <string_view>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 #include <vector>
 
@@ -27,9 +27,13 @@ struct PendingLogin {
     std::string sender; // unique bus name of the connection that started it
     std::string user;
     std::string service;
+    std::string rhost;
+    std::string tty;
     std::string flow;
+    uid_t caller_uid = static_cast<uid_t>(-1);
     BackendLoginId backend_id = 0;
     bool backend_live = true; // false once done fired: cancel() must not be called then
+    bool ended = false;       // login_end logged (exactly once per accepted login)
     std::optional<Result<LoginSuccess>> outcome;
     std::uint64_t deadline_usec = 0; // CLOCK_MONOTONIC
     SdBusMessagePtr wait_call;
@@ -37,6 +41,12 @@ struct PendingLogin {
     SdBusMessagePtr submit_call;
     SdEventSourcePtr safety_timer;
     SdBusTrackPtr track;
+};
+
+// RefreshProvider calls answered together when the backend's refresh finishes.
+struct RefreshCalls {
+    std::vector<SdBusMessagePtr> calls;
+    bool in_flight = false;
 };
 
 namespace {
@@ -80,12 +90,38 @@ void reply_error(sd_bus_message* call, const Error& e) noexcept {
     }
 }
 
-void log_event(const PendingLogin& l, std::string_view result, std::string_view reason) {
-    const std::string res(result), why(reason);
-    (void)sd_journal_send("MESSAGE=psc-authd: login %s for %s (%s)", res.c_str(), l.user.c_str(),
-                          l.service.c_str(), "PAM_USER=%s", l.user.c_str(), "PAM_SERVICE=%s",
-                          l.service.c_str(), "PSC_FLOW=%s", l.flow.c_str(), "PSC_RESULT=%s",
-                          res.c_str(), "PSC_REASON=%s", why.c_str(), nullptr);
+AuditEvent audit_event(const PendingLogin& l, AuditKind kind, std::string_view result,
+                       std::string_view reason) {
+    AuditEvent e;
+    e.event = kind;
+    e.user = l.user;
+    e.service = l.service;
+    e.rhost = l.rhost;
+    e.tty = l.tty;
+    e.flow = l.flow;
+    e.result = std::string(result);
+    e.reason = std::string(reason);
+    e.caller_uid = l.caller_uid;
+    e.login_id = l.id;
+    return e;
+}
+
+// The one login_end of an accepted login: the backend's outcome, or why the bus layer dropped it.
+void audit_end(LogSink& sink, PendingLogin& l, const Result<LoginSuccess>& outcome) noexcept {
+    if (l.ended)
+        return;
+    l.ended = true;
+    try {
+        if (outcome.ok()) {
+            AuditEvent e = audit_event(l, AuditKind::login_end, "success", "");
+            e.idnat = outcome->idnat;
+            sink.audit(e);
+        } else {
+            sink.audit(audit_event(l, AuditKind::login_end, errc_label(outcome.error().code),
+                                   outcome.error().reason));
+        }
+    } catch (...) {
+    }
 }
 
 // SPEC §9: every string argument is capped, and none may carry control characters (they would end
@@ -112,6 +148,16 @@ Result<uid_t> caller_uid(sd_bus_message* m) {
     if (r < 0)
         return make_error(Errc::internal, "caller_creds", "cannot identify the caller");
     return uid;
+}
+
+// The admin methods (ListLogins, RefreshProvider) are root's alone.
+Status check_caller_root(sd_bus_message* m) {
+    auto uid = caller_uid(m);
+    if (!uid)
+        return std::move(uid).error();
+    if (*uid != 0)
+        return make_error(Errc::denied, "caller_not_root", "only root may call this method");
+    return {};
 }
 
 // uid 0 may authenticate anyone; another uid only the account it runs as (a screen locker).
@@ -204,6 +250,7 @@ AuthBusLimits auth_bus_limits(const Config& cfg) noexcept {
     l.max_pending = cfg.login.max_pending;
     l.max_pending_per_user = cfg.login.max_pending_per_user;
     l.max_string = cfg.limits.dbus_max_string;
+    l.refresh_interval = cfg.limits.jwks_refetch_interval;
     return l;
 }
 
@@ -245,8 +292,8 @@ struct AuthBus::Glue {
         if (l->submit_call)
             reply_error(l->submit_call.get(), why);
         try {
-            log_event(*l, errc_label(why.code), why.reason);
-        } catch (...) {
+            audit_end(self.audit_, *l, Result<LoginSuccess>(why));
+        } catch (...) { // copying the error may throw; drop() may not
         }
     }
 
@@ -303,8 +350,7 @@ struct AuthBus::Glue {
         PendingLogin& l = *it->second;
         l.backend_live = false;
         l.outcome.emplace(std::move(outcome));
-        log_event(l, l.outcome->ok() ? "success" : errc_label(l.outcome->error().code),
-                  l.outcome->ok() ? "" : l.outcome->error().reason);
+        audit_end(self.audit_, l, *l.outcome);
         if (!l.wait_call && !l.submit_call)
             return; // kept until the owner asks (or the safety timer fires)
         if (l.wait_call)
@@ -391,7 +437,10 @@ struct AuthBus::Glue {
         l->sender = sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "";
         l->user = req.user;
         l->service = req.service;
+        l->rhost = req.rhost;
+        l->tty = req.tty;
         l->flow = req.flow;
+        l->caller_uid = req.caller_uid;
         PSC_TRY(watch(self, *l, m));
         AuthBus* bus = &self;
         std::string lid = l->id;
@@ -417,16 +466,30 @@ struct AuthBus::Glue {
         LoginRequest req{user, service, rhost, tty, flow, 0};
         auto started = start(self, m, req);
         if (!started) {
-            PendingLogin audit;
-            audit.user = req.user;
-            audit.service = req.service;
-            audit.flow = req.flow;
-            log_event(audit, errc_label(started.error().code), started.error().reason);
+            audit_refused_start(self, m, req, started.error());
             return set_error(err, started.error());
         }
         PendingLogin& login = *started->login;
         self.logins_.emplace(login.id, std::move(started->login));
+        self.audit_.audit(audit_event(login, AuditKind::login_start, "started", ""));
         return reply_started(self, m, login, started->display);
+    }
+
+    // A refused StartLogin is one login_start event carrying the refusal (there is no login to
+    // end).
+    static void audit_refused_start(AuthBus& self, sd_bus_message* m, const LoginRequest& req,
+                                    const Error& why) {
+        PendingLogin l;
+        // Arguments rejected for length or control characters are not repeated into the log.
+        const bool args_ok = why.reason != "arg_too_long" && why.reason != "arg_control_char";
+        l.user = args_ok ? req.user : "";
+        l.service = args_ok ? req.service : "";
+        l.rhost = args_ok ? req.rhost : "";
+        l.tty = args_ok ? req.tty : "";
+        l.flow = args_ok ? req.flow : "";
+        if (auto uid = caller_uid(m))
+            l.caller_uid = *uid;
+        self.audit_.audit(audit_event(l, AuditKind::login_start, errc_label(why.code), why.reason));
     }
 
     static int reply_started(AuthBus& self, sd_bus_message* m, PendingLogin& l,
@@ -444,7 +507,6 @@ struct AuthBus::Glue {
             drop(self, l.id, make_error(Errc::internal, "bus_reply", "cannot reply"));
             return r;
         }
-        log_event(l, "started", "");
         return 1;
     }
 
@@ -526,6 +588,74 @@ struct AuthBus::Glue {
         return sd_bus_reply_method_return(m, "");
     }
 
+    static int list_logins(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        if (auto st = check_caller_root(m); !st)
+            return set_error(err, st.error());
+        sd_bus_message* raw = nullptr;
+        int r = sd_bus_message_new_method_return(m, &raw);
+        SdBusMessagePtr reply(raw);
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply.get(), 'a', "(sssssuu)");
+        // What an operator needs to see who is logging in where; nothing a client could use to
+        // finish someone's login (the id is useless to any other connection, see find_owned).
+        for (const auto& [id, l] : self.logins_)
+            if (r >= 0)
+                r = sd_bus_message_append(reply.get(), "(sssssuu)", id.c_str(), l->user.c_str(),
+                                          l->service.c_str(), l->rhost.c_str(), l->flow.c_str(),
+                                          static_cast<std::uint32_t>(l->caller_uid),
+                                          l->outcome ? 0u : remaining_s(*l));
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply.get());
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply.get(), nullptr);
+        return r < 0 ? r : 1;
+    }
+
+    static void answer_refresh(RefreshCalls& rc, const Status& outcome) noexcept {
+        rc.in_flight = false;
+        auto calls = std::move(rc.calls);
+        rc.calls.clear();
+        for (auto& call : calls) {
+            if (!outcome.ok())
+                reply_error(call.get(), outcome.error());
+            else if (sd_bus_reply_method_return(call.get(), "") < 0)
+                reply_error(call.get(),
+                            make_error(Errc::internal, "bus_reply", "cannot send the reply"));
+        }
+    }
+
+    // One refresh at a time: a call during a refresh waits for that one's outcome. Otherwise at
+    // most one per refresh_interval, so the admin path cannot hammer the provider's JWKS endpoint
+    // (the backend applies its own unknown-kid limiter too, login_backend.hpp).
+    static int refresh_provider(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        if (auto st = check_caller_root(m); !st)
+            return set_error(err, st.error());
+        RefreshCalls& rc = *self.refresh_;
+        if (rc.in_flight) {
+            rc.calls.emplace_back(sd_bus_message_ref(m));
+            return 1;
+        }
+        const std::uint64_t now = now_usec(self.event_);
+        const std::uint64_t interval = usec(self.limits_.refresh_interval);
+        if (self.last_refresh_usec_ != 0 && now < self.last_refresh_usec_ + interval) {
+            const auto wait_s = (self.last_refresh_usec_ + interval - now + 999'999) / 1'000'000;
+            return set_error(
+                err, make_error(Errc::busy, "refresh_rate_limited",
+                                "refreshed recently; retry in " + std::to_string(wait_s) + " s"));
+        }
+        std::weak_ptr<RefreshCalls> weak = self.refresh_;
+        auto st = self.backend_.refresh_provider([weak](Status outcome) {
+            if (auto calls = weak.lock())
+                answer_refresh(*calls, outcome);
+        });
+        if (!st)
+            return set_error(err, st.error());
+        self.last_refresh_usec_ = std::max<std::uint64_t>(now, 1);
+        rc.in_flight = true;
+        rc.calls.emplace_back(sd_bus_message_ref(m));
+        return 1;
+    }
+
     static int prop_version(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
                             void* userdata, sd_bus_error*) noexcept {
         return sd_bus_message_append(reply, "s",
@@ -563,16 +693,23 @@ const sd_bus_vtable AuthBus::Glue::vtable[] = {
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("CancelLogin", "s", SD_BUS_PARAM(login_id), "", , method<cancel_login>,
                              SD_BUS_VTABLE_UNPRIVILEGED),
+    // Admin methods: the vtable lets anyone call, check_caller_root() refuses all but uid 0.
+    SD_BUS_METHOD_WITH_NAMES("ListLogins", "", , "a(sssssuu)", SD_BUS_PARAM(logins),
+                             method<list_logins>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("RefreshProvider", "", "", method<refresh_provider>, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END};
 
 AuthBus::AuthBus(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
-                 AuthBusLimits limits)
-    : bus_(bus), event_(event), backend_(backend), cfg_(cfg), limits_(std::move(limits)) {}
+                 AuthBusLimits limits, LogSink& audit)
+    : bus_(bus), event_(event), backend_(backend), cfg_(cfg), limits_(std::move(limits)),
+      audit_(audit), refresh_(std::make_shared<RefreshCalls>()) {}
 
 Result<std::unique_ptr<AuthBus>> AuthBus::create(sd_bus* bus, sd_event* event,
                                                  LoginBackend& backend, const Config& cfg,
-                                                 AuthBusLimits limits) {
-    std::unique_ptr<AuthBus> self(new AuthBus(bus, event, backend, cfg, std::move(limits)));
+                                                 AuthBusLimits limits, LogSink* audit) {
+    static NullSink discard;
+    std::unique_ptr<AuthBus> self(new AuthBus(bus, event, backend, cfg, std::move(limits),
+                                              audit != nullptr ? *audit : discard));
     sd_bus_slot* slot = nullptr;
     const std::string path(kObjectPath), iface(kInterface);
     int r =
@@ -590,6 +727,11 @@ void AuthBus::cancel_all() noexcept {
             const std::string id = logins_.begin()->first;
             Glue::drop(*this, id, make_error(Errc::cancelled, "shutdown", "psc-authd is stopping"));
         }
+        // The backend's refresh may still finish; its outcome then has nobody to answer.
+        const bool in_flight = refresh_->in_flight;
+        Glue::answer_refresh(*refresh_,
+                             make_error(Errc::cancelled, "shutdown", "psc-authd is stopping"));
+        refresh_->in_flight = in_flight;
     } catch (...) {
     }
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // org.psclogin.Auth1 on an sd-bus connection (SPEC §5, daemon/org.psclogin.Auth1.xml): the vtable,
 // caller checks from the peer's bus credentials, the registry of public login ids, limits, and
-// cancellation when the caller leaves the bus. The login logic is behind LoginBackend
-// (login_backend.hpp), so tests drive this layer with a scripted backend on a private bus.
+// cancellation when the caller leaves the bus, the admin methods (ListLogins, RefreshProvider) and
+// the audit events (audit.hpp: one when a login starts, one when it ends). The login logic is
+// behind LoginBackend (login_backend.hpp), so tests drive this layer with a scripted backend on a
+// private bus.
 #pragma once
 
+#include "audit.hpp"
 #include "config.hpp"
 #include "login_backend.hpp"
 #include "owned.hpp"
@@ -12,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,26 +37,31 @@ struct AuthBusLimits {
     // Added to a service's login timeout before the registry forgets a login on its own (a safety
     // net for a backend that never calls done).
     std::chrono::seconds safety_margin{30};
+    // RefreshProvider calls closer together than this are refused (SPEC §9: JWKS refetch at most
+    // once per jwks_refetch_interval).
+    std::chrono::seconds refresh_interval{60};
     std::string version; // the Version property
 };
 [[nodiscard]] AuthBusLimits auth_bus_limits(const Config& cfg) noexcept;
 
 struct PendingLogin; // auth_bus.cpp
+struct RefreshCalls; // auth_bus.cpp
 
 class AuthBus {
 public:
     // Adds the vtable at kObjectPath on `bus` (the name is requested by the caller, after this).
-    // `cfg` and `backend` must outlive the AuthBus. Reasons: bus_vtable.
-    [[nodiscard]] static Result<std::unique_ptr<AuthBus>> create(sd_bus* bus, sd_event* event,
-                                                                 LoginBackend& backend,
-                                                                 const Config& cfg,
-                                                                 AuthBusLimits limits);
+    // `cfg`, `backend` and `audit` must outlive the AuthBus; a null `audit` discards the events.
+    // Reasons: bus_vtable.
+    [[nodiscard]] static Result<std::unique_ptr<AuthBus>>
+    create(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
+           AuthBusLimits limits, LogSink* audit = nullptr);
     ~AuthBus();
     AuthBus(const AuthBus&) = delete;
     AuthBus& operator=(const AuthBus&) = delete;
 
-    // Shutdown (SIGTERM): every login is cancelled in the backend, every pending WaitLogin and
-    // SubmitCallback is answered with Error.Cancelled.
+    // Shutdown (SIGTERM): every login is cancelled in the backend (and logged as ended,
+    // cancelled/shutdown), every pending WaitLogin, SubmitCallback and RefreshProvider is answered
+    // with Error.Cancelled.
     void cancel_all() noexcept;
     [[nodiscard]] std::size_t pending() const noexcept { return logins_.size(); }
 
@@ -61,13 +70,18 @@ public:
 
 private:
     AuthBus(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
-            AuthBusLimits limits);
+            AuthBusLimits limits, LogSink& audit);
 
     sd_bus* bus_; // not owned: the daemon's connection outlives this object
     sd_event* event_;
     LoginBackend& backend_;
     const Config& cfg_;
     AuthBusLimits limits_;
+    LogSink& audit_;
+    // RefreshProvider calls waiting for the backend; shared with the backend's done callback
+    // through a weak_ptr, so a refresh finishing after this object is gone touches nothing.
+    std::shared_ptr<RefreshCalls> refresh_;
+    std::uint64_t last_refresh_usec_ = 0; // CLOCK_MONOTONIC; 0 = never
     std::map<std::string, std::unique_ptr<PendingLogin>, std::less<>> logins_;
     SdBusSlotPtr vtable_slot_; // declared last, removed first
 };

@@ -67,6 +67,22 @@ public:
     [[nodiscard]] virtual Status submit_callback(BackendLoginId id, std::string_view address) = 0;
     // Abandons a login: its HTTP exchanges are cancelled and done is never called.
     virtual void cancel(BackendLoginId id) noexcept = 0;
+
+    // Admin (RefreshProvider, pscctl `jwks refresh`): refetch the discovery document and then the
+    // JWKS now. `done` is called exactly once, from the event loop (never from inside this call),
+    // with the outcome (Unavailable with the fetch's reason on failure); a failed refresh keeps
+    // what was loaded. The JWKS fetch must go through the same rate limiter as the unknown-kid
+    // refetch (SPEC §9, [limits] jwks_refetch_interval): when a fetch was attempted within the
+    // interval, return Error{busy, "jwks_rate_limited"} at once instead of fetching, and count
+    // this fetch as an attempt. The bus layer answers at most one refresh at a time and also
+    // refuses admin refreshes closer together than the interval. Returns an error (and never
+    // calls done) when the refresh cannot start.
+    using RefreshDone = std::function<void(Status)>;
+    [[nodiscard]] virtual Status refresh_provider(RefreshDone done) {
+        (void)done;
+        return make_error(Errc::unavailable, "refresh_unsupported",
+                          "this login backend cannot refresh the provider on demand");
+    }
 };
 
 } // namespace psc

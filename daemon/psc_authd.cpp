@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // psc-authd(8). Startup order after systemd's hostnamed: parse args → config → event loop →
 // signals → bus + vtable → request name → attach → READY=1. Errors are reported once, here.
+#include "audit.hpp"
 #include "auth_bus.hpp"
 #include "config.hpp"
 #include "daemon.hpp"
@@ -9,6 +10,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -24,15 +26,20 @@ using namespace psc;
 
 struct Args {
     std::string config{kDefaultConfigPath};
+    LogTarget log_target = LogTarget::automatic;
     bool help = false;
     bool version = false;
 };
 
 void usage(std::FILE* out) {
     std::fprintf(out,
-                 "Usage: psc-authd [--config PATH] [--help] [--version]\n"
+                 "Usage: psc-authd [--config PATH] [--log-target=auto|journal|stderr] [--help]\n"
+                 "                 [--version]\n"
                  "Pro Santé Connect login daemon (org.psclogin.Auth1 on the system bus).\n"
-                 "  --config PATH  configuration file (default %s)\n",
+                 "  --config PATH        configuration file (default %s)\n"
+                 "  --log-target TARGET  where login audit events go: journal (structured\n"
+                 "                       fields), stderr (one KEY=\"value\" line each), or auto\n"
+                 "                       (journal when started by systemd; the default)\n",
                  std::string(kDefaultConfigPath).c_str());
 }
 
@@ -48,7 +55,15 @@ bool parse_args(int argc, char** argv, Args& args) {
             args.config = argv[++i];
         else if (a.substr(0, 9) == "--config=")
             args.config = std::string(a.substr(9));
-        else {
+        else if ((a == "--log-target" && i + 1 < argc) || a.substr(0, 13) == "--log-target=") {
+            const std::string_view v = a.size() > 12 ? a.substr(13) : std::string_view(argv[++i]);
+            auto t = parse_log_target(v);
+            if (!t) {
+                std::fprintf(stderr, "psc-authd: %s\n", t.error().message.c_str());
+                return false;
+            }
+            args.log_target = *t;
+        } else {
             std::fprintf(stderr, "psc-authd: unknown or incomplete argument: %s\n", argv[i]);
             usage(stderr);
             return false;
@@ -66,6 +81,7 @@ int fail(const char* what, int r) {
 // calls, both before the connection and the loop.
 struct Daemon {
     Config cfg;
+    std::unique_ptr<LogSink> audit; // outlives the bus layer that writes to it
     SdEventPtr event;
     SdEventSourcePtr sigterm, sigint;
     SdBusPtr bus;
@@ -114,7 +130,7 @@ int run(Daemon& d) {
     d.backend = std::move(*backend);
     AuthBusLimits limits = auth_bus_limits(d.cfg);
     limits.version = PSC_VERSION;
-    auto auth = AuthBus::create(bus, ev, *d.backend, d.cfg, limits);
+    auto auth = AuthBus::create(bus, ev, *d.backend, d.cfg, limits, d.audit.get());
     if (!auth) {
         std::fprintf(stderr, "psc-authd: Failed to export the API: %s\n",
                      auth.error().describe().c_str());
@@ -165,6 +181,7 @@ int main(int argc, char** argv) {
         }
         Daemon d;
         d.cfg = std::move(*cfg);
+        d.audit = make_log_sink(args.log_target, std::getenv("JOURNAL_STREAM"));
         const int rc = run(d);
         d.auth.reset();
         return rc;

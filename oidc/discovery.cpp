@@ -116,11 +116,11 @@ Status read_issuer(const json_object* doc, std::string_view expected, bool insec
 } // namespace
 
 Result<ProviderMetadata> parse_discovery(std::string_view json, std::string_view expected_issuer,
-                                         bool insecure_ok) {
+                                         bool insecure_ok, int json_max_depth) {
     if (json.size() > kDiscoveryMaxBytes)
         return doc_error("discovery_too_large",
                          "discovery document of " + std::to_string(json.size()) + " bytes");
-    auto doc = json_parse_object(json, JsonLimits{kDiscoveryMaxBytes, 32});
+    auto doc = json_parse_object(json, JsonLimits{kDiscoveryMaxBytes, json_max_depth});
     if (!doc)
         return doc_error("discovery_json", "discovery document: " + doc.error().describe());
     const json_object* d = doc->get();
@@ -159,14 +159,14 @@ DiscoverySource discovery_source(std::string_view issuer, std::string_view confi
 }
 
 Result<ProviderMetadata> discovery_from_response(const HttpResponse& response,
-                                                 std::string_view expected_issuer,
-                                                 bool insecure_ok) {
+                                                 std::string_view expected_issuer, bool insecure_ok,
+                                                 int json_max_depth) {
     if (response.status == 404)
         return doc_error("discovery_not_found", "discovery document not found (HTTP 404)");
     if (response.status != 200)
         return doc_error("discovery_status",
                          "discovery answered HTTP " + std::to_string(response.status));
-    return parse_discovery(response.body, expected_issuer, insecure_ok);
+    return parse_discovery(response.body, expected_issuer, insecure_ok, json_max_depth);
 }
 
 DiscoveryFetch::DiscoveryFetch(HttpClient& client, DiscoverySource source)
@@ -189,7 +189,8 @@ Status DiscoveryFetch::issue(const std::string& url, bool is_fallback) {
             return;
         }
         // done_ may destroy this object: nothing touches members after it.
-        done_(r ? discovery_from_response(*r, source_.expected_issuer, source_.insecure_ok)
+        done_(r ? discovery_from_response(*r, source_.expected_issuer, source_.insecure_ok,
+                                          source_.json_max_depth)
                 : Result<ProviderMetadata>(std::move(r).error()));
     });
     if (!id)
@@ -211,7 +212,8 @@ Result<ProviderMetadata> fetch_discovery(HttpClient& client, const DiscoverySour
 }
 
 Result<ProviderMetadata> load_discovery_file(const std::string& path,
-                                             std::string_view expected_issuer, bool insecure_ok) {
+                                             std::string_view expected_issuer, bool insecure_ok,
+                                             int json_max_depth) {
     FileRules rules;
     rules.max_bytes = kDiscoveryMaxBytes;
     rules.required_owner = static_cast<long>(::geteuid());
@@ -219,7 +221,7 @@ Result<ProviderMetadata> load_discovery_file(const std::string& path,
     auto f = read_file_checked(path, rules);
     if (!f)
         return std::move(f).error();
-    return parse_discovery(f->content, expected_issuer, insecure_ok);
+    return parse_discovery(f->content, expected_issuer, insecure_ok, json_max_depth);
 }
 
 Result<std::string> endpoint_for(const ProviderMetadata& m, std::string_view name, bool mtls) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "http_client.hpp"
+#include "json.hpp"
 #include "result.hpp"
 
 #include <cstddef>
@@ -44,8 +45,10 @@ struct ProviderMetadata {
 // Reasons: discovery_too_large, discovery_json, discovery_issuer_mismatch,
 // discovery_missing_member (issuer, authorization_endpoint, token_endpoint, jwks_uri),
 // discovery_member_type, discovery_insecure_url, discovery_bad_url.
-[[nodiscard]] Result<ProviderMetadata>
-parse_discovery(std::string_view json, std::string_view expected_issuer, bool insecure_ok);
+[[nodiscard]] Result<ProviderMetadata> parse_discovery(std::string_view json,
+                                                       std::string_view expected_issuer,
+                                                       bool insecure_ok,
+                                                       int json_max_depth = kJsonMaxDepth);
 
 // "<issuer>/.well-known/wallet-openid-configuration" (PSC) or
 // "<issuer>/.well-known/openid-configuration" (OIDC Discovery §4: a trailing '/' of the issuer is
@@ -57,6 +60,7 @@ struct DiscoverySource {
     std::string fallback_url; // tried when url answers 404; empty: none
     std::string expected_issuer;
     bool insecure_ok = false;
+    int json_max_depth = kJsonMaxDepth; // [limits] json_max_depth
 };
 
 // configured_url empty → derived from the issuer. With the PSC wallet path, the standard path is
@@ -69,7 +73,8 @@ struct DiscoverySource {
 // non-200), plus parse_discovery's.
 [[nodiscard]] Result<ProviderMetadata> discovery_from_response(const HttpResponse& response,
                                                                std::string_view expected_issuer,
-                                                               bool insecure_ok);
+                                                               bool insecure_ok,
+                                                               int json_max_depth = kJsonMaxDepth);
 
 // Asynchronous fetch for the daemon's event loop; destroying it cancels the request.
 class DiscoveryFetch {
@@ -93,8 +98,10 @@ private:
 
 // Static metadata from a file (read_file_checked: regular file, not a symlink, not writable by
 // group/others, ≤ kDiscoveryMaxBytes), same checks as a fetched document.
-[[nodiscard]] Result<ProviderMetadata>
-load_discovery_file(const std::string& path, std::string_view expected_issuer, bool insecure_ok);
+[[nodiscard]] Result<ProviderMetadata> load_discovery_file(const std::string& path,
+                                                           std::string_view expected_issuer,
+                                                           bool insecure_ok,
+                                                           int json_max_depth = kJsonMaxDepth);
 
 // The endpoint to call: with mTLS, the RFC 8705 alias when the provider lists one (never for the
 // browser-facing authorization_endpoint). name is the metadata member name ("token_endpoint").

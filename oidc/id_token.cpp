@@ -203,7 +203,8 @@ Result<IdToken> validate_id_token(std::string_view compact, const JwkSet& keys,
     auto jws = jws_verify(compact, keys, policy.jws);
     if (!jws)
         return std::move(jws).error();
-    auto claims = json_parse_object(jws->payload, JsonLimits{policy.jws.max_bytes, 32});
+    auto claims =
+        json_parse_object(jws->payload, JsonLimits{policy.jws.max_bytes, policy.json_max_depth});
     if (!claims)
         return reject("claims_json", "ID token payload: " + claims.error().describe());
     auto t = validate_id_token_claims(std::move(*claims), policy, now);

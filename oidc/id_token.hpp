@@ -39,6 +39,7 @@ struct IdTokenPolicy {
     // OIDC max_age sent in the request: auth_time is then required (Core §3.1.2.1).
     std::optional<std::chrono::seconds> max_age;
     JwsVerifyPolicy jws;
+    int json_max_depth = kJsonMaxDepth; // the claims set ([limits] json_max_depth)
 };
 
 struct IdToken {

@@ -8,7 +8,7 @@
 
 namespace psc {
 
-Result<JwksCache> JwksCache::from_file(const std::string& path) {
+Result<JwksCache> JwksCache::from_file(const std::string& path, int json_max_depth) {
     FileRules rules;
     rules.max_bytes = kJwksMaxBytes;
     rules.required_owner = static_cast<long>(::geteuid());
@@ -16,7 +16,7 @@ Result<JwksCache> JwksCache::from_file(const std::string& path) {
     auto f = read_file_checked(path, rules);
     if (!f)
         return std::move(f).error();
-    auto keys = parse_jwks(f->content);
+    auto keys = parse_jwks(f->content, JsonLimits{kJwksMaxBytes, json_max_depth});
     if (!keys) {
         Error e = std::move(keys).error();
         e.code = Errc::config;
@@ -47,11 +47,11 @@ void JwksCache::replace(JwkSet keys, TimePoint now) {
     last_attempt_ = now;
 }
 
-Result<JwkSet> jwks_from_response(const HttpResponse& response) {
+Result<JwkSet> jwks_from_response(const HttpResponse& response, int json_max_depth) {
     if (response.status != 200)
         return make_error(Errc::unavailable, "jwks_status",
                           "jwks_uri answered HTTP " + std::to_string(response.status));
-    auto keys = parse_jwks(response.body);
+    auto keys = parse_jwks(response.body, JsonLimits{kJwksMaxBytes, json_max_depth});
     if (!keys) {
         // A provider publishing garbage is unusable, not "the user's token is invalid".
         Error e = std::move(keys).error();

@@ -32,7 +32,8 @@ public:
     explicit JwksCache(JwksCacheOptions options = {}) : options_(options) {}
     // A static key set from jwks_file (read_file_checked: no symlink, not group/world writable,
     // ≤ kJwksMaxBytes). Never refetched.
-    [[nodiscard]] static Result<JwksCache> from_file(const std::string& path);
+    [[nodiscard]] static Result<JwksCache> from_file(const std::string& path,
+                                                     int json_max_depth = kJsonMaxDepth);
 
     [[nodiscard]] bool is_static() const noexcept { return static_; }
     [[nodiscard]] bool has_keys() const noexcept { return !keys_.keys.empty(); }
@@ -59,7 +60,8 @@ private:
 
 // Interprets a jwks_uri answer: 200 and a parseable JWKS. Errors are Errc::unavailable; reasons:
 // jwks_status, and parse_jwks's (jwks_json, jwks_no_usable_key, ...).
-[[nodiscard]] Result<JwkSet> jwks_from_response(const HttpResponse& response);
+[[nodiscard]] Result<JwkSet> jwks_from_response(const HttpResponse& response,
+                                                int json_max_depth = kJsonMaxDepth);
 // Blocking GET of jwks_uri (client with a private loop).
 [[nodiscard]] Result<JwkSet> fetch_jwks(HttpClient& client, const std::string& jwks_uri);
 

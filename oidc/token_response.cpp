@@ -74,14 +74,14 @@ Result<OAuthError> parse_error_object(const json_object* o, int status) {
 using Classified = std::variant<JsonPtr, OAuthError>;
 
 // The HTTP status and body shape every back-channel answer shares (RFC 6749 §5.1/§5.2).
-Result<Classified> classify(int status, std::string_view body) {
+Result<Classified> classify(int status, std::string_view body, int max_depth) {
     if (status >= 500 && status <= 599)
         return make_error(Errc::unavailable, "provider_unavailable",
                           "the provider answered HTTP " + std::to_string(status));
     if (status != 200 && (status < 400 || status > 499))
         return make_error(Errc::unavailable, "http_status",
                           "unexpected HTTP status " + std::to_string(status));
-    auto obj = json_parse_object(body);
+    auto obj = json_parse_object(body, JsonLimits{JsonLimits{}.max_bytes, max_depth});
     if (!obj)
         return invalid("response_not_json",
                        "HTTP " + std::to_string(status) +
@@ -209,8 +209,8 @@ Result<DeviceAuthResponse> device_from_json(const json_object* o) {
 }
 
 template <class T, class F>
-OAuthResult<T> parse_with(int status, std::string_view body, F&& from_json) {
-    auto c = classify(status, body);
+OAuthResult<T> parse_with(int status, std::string_view body, int max_depth, F&& from_json) {
+    auto c = classify(status, body, max_depth);
     if (!c)
         return std::move(c).error();
     if (auto* e = std::get_if<OAuthError>(&*c))
@@ -271,17 +271,20 @@ Error oauth_error_to_error(const OAuthError& e) {
 }
 
 OAuthResult<TokenResponse> parse_token_response(int status, std::string_view body,
-                                                bool require_id_token) {
-    return parse_with<TokenResponse>(
-        status, body, [&](const json_object* o) { return token_from_json(o, require_id_token); });
+                                                bool require_id_token, int json_max_depth) {
+    return parse_with<TokenResponse>(status, body, json_max_depth, [&](const json_object* o) {
+        return token_from_json(o, require_id_token);
+    });
 }
 
-OAuthResult<CibaAuthResponse> parse_ciba_auth_response(int status, std::string_view body) {
-    return parse_with<CibaAuthResponse>(status, body, ciba_from_json);
+OAuthResult<CibaAuthResponse> parse_ciba_auth_response(int status, std::string_view body,
+                                                       int json_max_depth) {
+    return parse_with<CibaAuthResponse>(status, body, json_max_depth, ciba_from_json);
 }
 
-OAuthResult<DeviceAuthResponse> parse_device_auth_response(int status, std::string_view body) {
-    return parse_with<DeviceAuthResponse>(status, body, device_from_json);
+OAuthResult<DeviceAuthResponse> parse_device_auth_response(int status, std::string_view body,
+                                                           int json_max_depth) {
+    return parse_with<DeviceAuthResponse>(status, body, json_max_depth, device_from_json);
 }
 
 PollSchedule::PollSchedule(Clock::time_point start, std::chrono::seconds interval,

@@ -5,6 +5,7 @@
 // plus the poll schedule both decoupled flows share.
 #pragma once
 
+#include "json.hpp"
 #include "result.hpp"
 #include "secret.hpp"
 
@@ -64,8 +65,11 @@ using OAuthResult = Result<std::variant<T, OAuthError>>;
 // "error" → response_invalid (invalid).
 // Token response reasons: access_token_missing, token_type_missing, token_type_unsupported,
 // id_token_missing, expires_in_invalid, response_invalid (wrong member types, oversize tokens).
-[[nodiscard]] OAuthResult<TokenResponse>
-parse_token_response(int http_status, std::string_view body, bool require_id_token = true);
+// json_max_depth: [limits] json_max_depth (every parser below takes it the same way).
+[[nodiscard]] OAuthResult<TokenResponse> parse_token_response(int http_status,
+                                                              std::string_view body,
+                                                              bool require_id_token = true,
+                                                              int json_max_depth = kJsonMaxDepth);
 
 struct CibaAuthResponse {
     Secret auth_req_id;
@@ -73,8 +77,9 @@ struct CibaAuthResponse {
     std::chrono::seconds interval{5}; // CIBA §7.3: 5 s when absent
 };
 // Reasons: auth_req_id_missing, expires_in_invalid (absent, ≤ 0 or over a day), response_invalid.
-[[nodiscard]] OAuthResult<CibaAuthResponse> parse_ciba_auth_response(int http_status,
-                                                                     std::string_view body);
+[[nodiscard]] OAuthResult<CibaAuthResponse>
+parse_ciba_auth_response(int http_status, std::string_view body,
+                         int json_max_depth = kJsonMaxDepth);
 
 struct DeviceAuthResponse {
     Secret device_code;
@@ -86,8 +91,9 @@ struct DeviceAuthResponse {
 };
 // Reasons: device_code_missing, user_code_invalid (absent, over 64 bytes, non-printable),
 // verification_uri_invalid (absent or not an http(s) URL), expires_in_invalid, response_invalid.
-[[nodiscard]] OAuthResult<DeviceAuthResponse> parse_device_auth_response(int http_status,
-                                                                         std::string_view body);
+[[nodiscard]] OAuthResult<DeviceAuthResponse>
+parse_device_auth_response(int http_status, std::string_view body,
+                           int json_max_depth = kJsonMaxDepth);
 
 // Server intervals are clamped to [kMinPollInterval, kMaxPollInterval]: 0 would hammer the
 // provider, an hour would silently outlive the login.

@@ -37,7 +37,7 @@ Status check_signed_claims(const json_object* claims, const UserInfoCheck& check
 }
 
 Result<UserInfo> from_claims(std::string_view json, const UserInfoCheck& check, bool was_signed) {
-    auto doc = json_parse_object(json, JsonLimits{check.max_bytes, 32});
+    auto doc = json_parse_object(json, JsonLimits{check.max_bytes, check.json_max_depth});
     if (!doc)
         return ui_error("userinfo_json", "UserInfo: " + doc.error().describe());
     if (was_signed)

@@ -30,6 +30,7 @@ struct UserInfoCheck {
     const JwkSet* keys = nullptr;
     JwsVerifyPolicy policy; // max_bytes is raised to max_bytes below (UserInfo JWTs are larger)
     std::size_t max_bytes = kUserInfoMaxBytes;
+    int json_max_depth = kJsonMaxDepth; // [limits] json_max_depth
 };
 
 struct UserInfo {
