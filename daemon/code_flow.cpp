@@ -8,18 +8,19 @@
 
 namespace psc {
 
-namespace {
-
-std::string join(const std::vector<std::string>& v) {
+std::string space_joined(const std::vector<std::string>& words) {
     std::string out;
-    for (const auto& s : v)
+    for (const auto& s : words)
         out += (out.empty() ? "" : " ") + s;
     return out;
 }
 
-} // namespace
+bool uses_mtls(const Config& cfg) noexcept {
+    return cfg.provider.token_auth_method == TokenAuthMethod::tls_client_auth;
+}
 
-Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret) {
+Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret,
+                                   const JwsSigningKey* signing_key) {
     ClientAuth auth;
     auth.client_id = cfg.provider.client_id;
     auth.assertion_audience = cfg.provider.issuer;
@@ -38,10 +39,14 @@ Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secre
         auth.method = ClientAuthMethod::tls_client_auth;
         return auth;
     case TokenAuthMethod::private_key_jwt:
-        break;
+        if (!signing_key)
+            return make_error(Errc::config, "client_signing_key_missing",
+                              "client_assertion_key is needed for private_key_jwt");
+        auth.method = ClientAuthMethod::private_key_jwt;
+        auth.signing_key = signing_key;
+        return auth;
     }
-    return make_error(Errc::config, "client_auth_unsupported",
-                      "private_key_jwt is not supported by psc-authd yet");
+    return make_error(Errc::internal, "client_auth_method", "unknown token_auth_method");
 }
 
 CodeLogin::CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request,
@@ -57,8 +62,8 @@ Result<std::unique_ptr<CodeLogin>> CodeLogin::create(const FlowContext& ctx, std
     params.authorization_endpoint = ctx.provider->metadata().authorization_endpoint;
     params.client_id = p.client_id;
     params.redirect_uri = redirect_uri;
-    params.scope = join(p.scopes);
-    params.acr_values = join(p.acr_values);
+    params.scope = space_joined(p.scopes);
+    params.acr_values = space_joined(p.acr_values);
     if (p.max_age)
         params.max_age = p.max_age->count();
     auto auth = make_auth_request(params);
@@ -86,7 +91,7 @@ CallbackReply CodeLogin::on_callback(CallbackResponse resp) {
         return reply;
     }
     redeem(resp);
-    return {CallbackReply::Page::success, {}};
+    return {CallbackReply::Page::received, {}};
 }
 
 Status CodeLogin::on_paste(std::string_view address) {
@@ -111,11 +116,10 @@ Status CodeLogin::on_paste(std::string_view address) {
 
 void CodeLogin::redeem(const CallbackResponse& resp) {
     redeeming_ = true;
-    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret);
+    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret, ctx_.signing_key);
     if (!auth)
         return finish(std::move(auth).error());
-    const bool mtls = auth->method == ClientAuthMethod::tls_client_auth;
-    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", mtls);
+    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", uses_mtls(*ctx_.cfg));
     if (!endpoint)
         return finish(std::move(endpoint).error());
     auto form = build_code_token_request(*auth, *endpoint, resp.code.view(), redirect_uri_,
@@ -133,7 +137,7 @@ void CodeLogin::redeem(const CallbackResponse& resp) {
 void CodeLogin::on_token(Result<HttpResponse> resp) {
     if (!resp)
         return finish(std::move(resp).error());
-    auto tokens = token_from_response(*resp);
+    auto tokens = token_from_response(*resp, ctx_.cfg->limits.json_max_depth);
     if (!tokens)
         return finish(std::move(tokens).error());
     finisher_.run(std::move(*tokens), auth_.nonce,

@@ -16,13 +16,20 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace psc {
 
-// Client authentication at the token endpoint from the config (SPEC §3). client_secret is
-// required for client_secret_basic/post. Reasons: client_secret_missing, client_auth_unsupported
-// (private_key_jwt is not wired into the daemon yet).
-[[nodiscard]] Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret);
+// Client authentication at the token endpoint, the CIBA and the device endpoints, from the config
+// (SPEC §3). client_secret is required for client_secret_basic/post, signing_key (loaded from
+// client_assertion_key) for private_key_jwt. Reasons: client_secret_missing,
+// client_signing_key_missing.
+[[nodiscard]] Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret,
+                                                 const JwsSigningKey* signing_key = nullptr);
+// "openid scope_all" from the config's lists (scope, acr_values).
+[[nodiscard]] std::string space_joined(const std::vector<std::string>& words);
+// True when requests go over mTLS (tls_client_auth): RFC 8705 endpoint aliases are used.
+[[nodiscard]] bool uses_mtls(const Config& cfg) noexcept;
 
 class CodeLogin {
 public:

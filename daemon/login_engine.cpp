@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <variant>
 
 namespace psc {
 
@@ -11,10 +12,18 @@ struct LoginEngine::Pending {
     BackendLoginId id = 0;
     LoginRequest request;
     LoginDone done;
-    std::string state; // key in by_state_ (code flow)
+    std::string state; // the code flow's `state`, which the listener dispatches on
     std::optional<Result<LoginSuccess>> outcome;
     SdEventSourcePtr deadline;
-    std::unique_ptr<CodeLogin> code; // last: destroyed first, cancelling its HTTP exchange
+    // Last: destroyed first, stopping its timers and cancelling its HTTP exchanges.
+    std::variant<std::unique_ptr<CodeLogin>, std::unique_ptr<CibaLogin>,
+                 std::unique_ptr<DeviceLogin>>
+        flow;
+
+    [[nodiscard]] CodeLogin* code() const noexcept {
+        const auto* c = std::get_if<std::unique_ptr<CodeLogin>>(&flow);
+        return c ? c->get() : nullptr;
+    }
 };
 
 namespace {
@@ -47,6 +56,39 @@ std::string_view flow_name(Flow f) {
     return to_string(f);
 }
 
+std::optional<Flow> flow_from_name(std::string_view name) {
+    for (Flow f : {Flow::code, Flow::ciba, Flow::device})
+        if (flow_name(f) == name)
+            return f;
+    return std::nullopt;
+}
+
+// The flow a request asks for ("" = the service's first), if the service offers it.
+Result<Flow> chosen_flow(const ServicePolicy& policy, const LoginRequest& request) {
+    const auto& flows = policy.login.flows;
+    if (flows.empty())
+        return make_error(Errc::invalid, "flow_not_allowed", "no flow for this service");
+    if (request.flow.empty())
+        return flows.front();
+    const auto f = flow_from_name(request.flow);
+    if (!f || std::find(flows.begin(), flows.end(), *f) == flows.end())
+        return make_error(Errc::invalid, "flow_not_allowed",
+                          "flow \"" + request.flow + "\" is not offered to this service");
+    return *f;
+}
+
+bool provider_offers(const ProviderMetadata& md, Flow f) {
+    switch (f) {
+    case Flow::code:
+        return true; // authorization_endpoint is required by discovery
+    case Flow::ciba:
+        return provider_offers_ciba(md);
+    case Flow::device:
+        return provider_offers_device(md);
+    }
+    return false;
+}
+
 } // namespace
 
 // Pending is complete only here: the map of unique_ptr<Pending> must be destroyed in this file.
@@ -71,6 +113,7 @@ Status LoginEngine::setup() {
             return std::move(secret).error();
         client_secret_ = std::move(*secret);
     }
+    PSC_TRY(load_signing_key());
     auto http = sd_event_http_client(event_, http_options(cfg_));
     if (!http)
         return std::move(http).error();
@@ -104,64 +147,132 @@ Status LoginEngine::setup() {
     ctx_.provider = provider_.get();
     ctx_.cfg = &cfg_;
     ctx_.client_secret = client_secret_ ? &*client_secret_ : nullptr;
+    ctx_.signing_key = signing_key_ ? &*signing_key_ : nullptr;
     ctx_.maps = &maps_;
     ctx_.users = opts_.users ? opts_.users : &nss_;
     provider_->begin();
     return {};
 }
 
+// RFC 7523 client assertions: the key is read once, with secret-file rules (SPEC §3).
+Status LoginEngine::load_signing_key() {
+    const ProviderConfig& p = cfg_.provider;
+    if (p.token_auth_method != TokenAuthMethod::private_key_jwt)
+        return {};
+    auto alg = jws_alg_from_name(p.client_assertion_alg);
+    if (!alg || jws_alg_is_hmac(*alg))
+        return make_error(Errc::config, "client_assertion_alg",
+                          "client_assertion_alg " + p.client_assertion_alg + " cannot sign");
+    auto pem = read_config_secret(p.client_assertion_key, opts_.trusted_owner);
+    if (!pem)
+        return std::move(pem).error();
+    auto key = signing_key_from_pem(pem->view(), *alg, {});
+    if (!key)
+        return std::move(key).error();
+    signing_key_ = std::move(*key);
+    return {};
+}
+
 std::vector<std::string> LoginEngine::flows_for(std::string_view service) const {
     std::vector<std::string> out;
     for (Flow f : cfg_.policy_for(service).login.flows)
-        out.emplace_back(flow_name(f));
+        if (!provider_->ready() || provider_offers(provider_->metadata(), f))
+            out.emplace_back(flow_name(f));
     return out;
 }
 
-Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone done) {
-    const ServicePolicy policy = cfg_.policy_for(request.service);
-    if (policy.login.flows.empty())
-        return make_error(Errc::invalid, "flow_not_allowed", "no flow for this service");
-    const std::string flow =
-        request.flow.empty() ? std::string(flow_name(policy.login.flows.front())) : request.flow;
-    const bool offered = std::any_of(policy.login.flows.begin(), policy.login.flows.end(),
-                                     [&](Flow f) { return flow_name(f) == flow; });
-    if (!offered)
-        return make_error(Errc::invalid, "flow_not_allowed",
-                          "flow \"" + flow + "\" is not offered to this service");
-    if (flow != "code")
-        return make_error(Errc::invalid, "flow_unsupported", "flow \"" + flow + "\" is not available yet");
-    if (!provider_->ready())
-        return provider_->not_ready_error();
+Status LoginEngine::check_limits(const LoginRequest& request) const {
     const auto same_user = std::count_if(logins_.begin(), logins_.end(), [&](const auto& kv) {
         return kv.second->request.user == request.user;
     });
     if (logins_.size() >= cfg_.login.max_pending ||
         static_cast<unsigned>(same_user) >= cfg_.login.max_pending_per_user)
         return make_error(Errc::busy, "too_many_logins", "too many pending logins");
+    return {};
+}
+
+Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone done) {
+    const ServicePolicy policy = cfg_.policy_for(request.service);
+    auto flow = chosen_flow(policy, request);
+    if (!flow)
+        return std::move(flow).error();
+    if (!provider_->ready())
+        return provider_->not_ready_error();
+    PSC_TRY(check_limits(request));
 
     auto p = std::make_unique<Pending>();
     p->engine = this;
     p->id = next_id_++;
     p->request = request;
     p->done = std::move(done);
-    const BackendLoginId id = p->id;
-    auto code = CodeLogin::create(ctx_, id, request, redirect_uri_,
-                                  [this, id](Result<LoginSuccess> r) { complete(id, std::move(r)); });
-    if (!code)
-        return std::move(code).error();
-    p->code = std::move(*code);
-    p->state = p->code->state();
-    PSC_TRY(arm_deadline(*p, policy.login.timeout));
-
     LoginStarted started;
-    started.id = id;
-    started.display.flow = flow;
-    started.display.url = p->code->url();
-    started.display.qr = p->code->url();
+    started.id = p->id;
+    started.display.flow = std::string(flow_name(*flow));
     started.display.expires_in = policy.login.timeout;
-    started.display.accepts_paste = true;
-    logins_.emplace(id, std::move(p));
+    PSC_TRY(start_flow(*p, *flow, policy, started.display));
+    PSC_TRY(arm_deadline(*p, policy.login.timeout));
+    logins_.emplace(started.id, std::move(p));
     return started;
+}
+
+Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& policy,
+                               LoginDisplay& display) {
+    const BackendLoginId id = p.id;
+    auto on_done = [this, id](Result<LoginSuccess> r) { complete(id, std::move(r)); };
+    switch (flow) {
+    case Flow::code: {
+        auto code = CodeLogin::create(ctx_, id, p.request, redirect_uri_, std::move(on_done));
+        if (!code)
+            return std::move(code).error();
+        p.state = (*code)->state();
+        display.url = (*code)->url();
+        display.qr = (*code)->url();
+        display.accepts_paste = true;
+        p.flow = std::move(*code);
+        return {};
+    }
+    case Flow::ciba: {
+        auto ciba =
+            CibaLogin::create(ctx_, id, p.request, policy.login.ciba_channel, std::move(on_done));
+        if (!ciba)
+            return std::move(ciba).error();
+        // No URL: the user answers on the phone or CPS-Gestion, matching the two digits.
+        display.binding_code = (*ciba)->binding_code();
+        p.flow = std::move(*ciba);
+        return {};
+    }
+    case Flow::device: {
+        auto http = device_http();
+        if (!http)
+            return std::move(http).error();
+        auto device = DeviceLogin::create(ctx_, **http, id, p.request, std::move(on_done));
+        if (!device)
+            return std::move(device).error();
+        // RFC 8628 §3.3: the URI and code to type; §3.3.1: the complete URI for a QR code.
+        display.url = (*device)->verification_uri();
+        display.qr = (*device)->verification_uri_complete();
+        display.user_code = (*device)->user_code();
+        display.expires_in = std::min(display.expires_in, (*device)->expires_in());
+        p.flow = std::move(*device);
+        return {};
+    }
+    }
+    return make_error(Errc::internal, "flow_unknown", "unknown flow");
+}
+
+// StartLogin answers synchronously (login_backend.hpp) and the device grant's display is the
+// provider's answer, so that one request runs on a private-loop client, with a short timeout.
+Result<HttpClient*> LoginEngine::device_http() {
+    if (!device_http_) {
+        HttpOptions o = http_options(cfg_);
+        o.total_timeout = std::min<std::chrono::milliseconds>(o.total_timeout, kDeviceStartTimeout);
+        o.connect_timeout = std::min(o.connect_timeout, o.total_timeout);
+        auto client = HttpClient::create(std::move(o));
+        if (!client)
+            return std::move(client).error();
+        device_http_ = std::move(*client);
+    }
+    return device_http_.get();
 }
 
 Status LoginEngine::arm_deadline(Pending& p, std::chrono::seconds timeout) {
@@ -190,9 +301,9 @@ CallbackReply LoginEngine::on_request(std::string_view target) {
     // Only the state picks a login: a request without a live state (a flood, a replay, a forged
     // link) touches nothing.
     for (auto& [id, p] : logins_) {
-        if (p->outcome || !p->code || p->state != resp->state)
+        if (p->outcome || !p->code() || p->state != resp->state)
             continue;
-        return p->code->on_callback(std::move(*resp));
+        return p->code()->on_callback(std::move(*resp));
     }
     return {CallbackReply::Page::unknown_login, {}};
 }
@@ -201,9 +312,20 @@ Status LoginEngine::submit_callback(BackendLoginId id, std::string_view address)
     auto it = logins_.find(id);
     if (it == logins_.end() || it->second->outcome)
         return make_error(Errc::invalid, "login_unknown", "no such pending login");
-    if (!it->second->code)
+    CodeLogin* code = it->second->code();
+    if (!code)
         return make_error(Errc::invalid, "flow_no_paste", "this flow takes no pasted address");
-    return it->second->code->on_paste(address);
+    return code->on_paste(address);
+}
+
+Status LoginEngine::refresh_provider(RefreshDone done) {
+    return provider_->refresh([done = std::move(done)](Status outcome) {
+        if (outcome.ok() || outcome.error().code == Errc::unavailable)
+            return done(std::move(outcome));
+        Error e = std::move(outcome).error();
+        e.code = Errc::unavailable;
+        done(std::move(e));
+    });
 }
 
 void LoginEngine::cancel(BackendLoginId id) noexcept {

@@ -3,13 +3,15 @@
 // pending logins, all in one sd-event loop. Logins are found by id (D-Bus) or by `state` (the
 // listener); each has a deadline (the service's `timeout`). Every outcome is delivered from a
 // deferred event source, never from inside start() / submit_callback() or an HTTP callback, so a
-// login object is never destroyed under its own feet. New flows (CIBA, device) are further
-// variants of Pending::flow.
+// login object is never destroyed under its own feet. Pending::flow holds one CodeLogin,
+// CibaLogin or DeviceLogin; destroying it stops its timers and cancels its HTTP exchanges.
 #pragma once
 
 #include "callback_server.hpp"
+#include "ciba_flow.hpp"
 #include "code_flow.hpp"
 #include "config.hpp"
+#include "device_flow.hpp"
 #include "event_loop.hpp"
 #include "login_backend.hpp"
 #include "login_finish.hpp"
@@ -27,6 +29,9 @@
 
 namespace psc {
 
+// How long StartLogin may wait for the device authorization endpoint (see start()).
+inline constexpr std::chrono::seconds kDeviceStartTimeout{10};
+
 struct LoginEngineOptions {
     // Owner accepted (besides root) for the map file and the client secret: psc-authd keeps 0,
     // tests pass their own uid.
@@ -40,20 +45,30 @@ class LoginEngine final : public LoginBackend {
 public:
     // Sets up the HTTP client (CA file, client certificate), the listener and the provider state,
     // and starts loading the provider. Reasons: sd_event_http_client's, CallbackServer::start's,
-    // ProviderState::create's, load_client_secret's, event_source.
+    // ProviderState::create's, load_client_secret's, client_assertion_key's (read_config_secret's,
+    // signing_key_pem, jws_sign_key, client_assertion_alg), event_source.
     [[nodiscard]] static Result<std::unique_ptr<LoginEngine>>
     create(sd_event* event, Config cfg, LoginEngineOptions opts = {});
     ~LoginEngine() override;
     LoginEngine(const LoginEngine&) = delete;
     LoginEngine& operator=(const LoginEngine&) = delete;
 
+    // The service's flows ([login] / [service:NAME] flows, in that order) that the provider
+    // offers: ciba needs backchannel_authentication_endpoint (poll mode), device needs
+    // device_authorization_endpoint. Until discovery is loaded: the configured list.
     [[nodiscard]] std::vector<std::string> flows_for(std::string_view service) const override;
-    // Reasons: provider_not_ready (unavailable), flow_unsupported, flow_not_allowed (invalid),
-    // too_many_logins (busy), make_auth_request's.
+    // Reasons: flow_not_allowed (invalid: not in the service's flows, or unknown),
+    // provider_not_ready (unavailable), too_many_logins (busy), then the flow's:
+    // CodeLogin::create's, CibaLogin::create's (flow_unsupported, ciba_no_login_hint, ...),
+    // DeviceLogin::create's (flow_unsupported, unauthorized_client, ...). The device grant's
+    // authorization request is the one exchange start() waits for (its answer is the display), at
+    // most kDeviceStartTimeout.
     [[nodiscard]] Result<LoginStarted> start(const LoginRequest& request, LoginDone done) override;
     // Reasons: login_unknown, flow_no_paste, CodeLogin::on_paste's.
     [[nodiscard]] Status submit_callback(BackendLoginId id, std::string_view address) override;
     void cancel(BackendLoginId id) noexcept override;
+    // ProviderState::refresh; a failed fetch is reported as Unavailable with its own reason.
+    [[nodiscard]] Status refresh_provider(RefreshDone done) override;
 
     [[nodiscard]] bool provider_ready() const noexcept { return provider_->ready(); }
     [[nodiscard]] const ProviderState& provider() const noexcept { return *provider_; }
@@ -68,6 +83,11 @@ private:
     LoginEngine(sd_event* event, Config cfg, LoginEngineOptions opts);
     [[nodiscard]] Status setup();
     [[nodiscard]] CallbackReply on_request(std::string_view target);
+    [[nodiscard]] Status load_signing_key();
+    [[nodiscard]] Status check_limits(const LoginRequest& request) const;
+    [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy,
+                                    LoginDisplay& display);
+    [[nodiscard]] Result<HttpClient*> device_http();
     [[nodiscard]] Status arm_deadline(Pending& p, std::chrono::seconds timeout);
     void complete(BackendLoginId id, Result<LoginSuccess> r);
     void deliver();
@@ -79,10 +99,12 @@ private:
     LoginEngineOptions opts_;
     NssUserDb nss_;
     std::optional<Secret> client_secret_;
+    std::optional<JwsSigningKey> signing_key_; // private_key_jwt
     MapFileCache maps_;
     // Teardown order (reverse of declaration): logins (cancel their requests), listener, provider,
     // then the HTTP client and its loop.
     SdEventHttpClient http_;
+    std::unique_ptr<HttpClient> device_http_; // private loop: the device authorization request
     std::unique_ptr<ProviderState> provider_;
     std::unique_ptr<CallbackServer> server_;
     std::string redirect_uri_;

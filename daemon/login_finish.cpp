@@ -8,8 +8,9 @@
 
 namespace psc {
 
-Result<TokenResponse> token_from_response(const HttpResponse& response) {
-    auto parsed = parse_token_response(static_cast<int>(response.status), response.body);
+Result<TokenResponse> token_from_response(const HttpResponse& response, int json_max_depth) {
+    auto parsed = parse_token_response(static_cast<int>(response.status), response.body,
+                                       /*require_id_token=*/true, json_max_depth);
     if (!parsed)
         return std::move(parsed).error();
     if (auto* e = std::get_if<OAuthError>(&*parsed))
@@ -34,6 +35,7 @@ Result<IdTokenPolicy> id_token_policy(const Config& cfg, const ProviderMetadata&
     pol.max_age = p.max_age;
     pol.jws.allowed_algs.clear();
     pol.jws.max_bytes = cfg.limits.jwt_max_bytes;
+    pol.json_max_depth = cfg.limits.json_max_depth;
     for (const auto& name : p.id_token_algs) {
         auto alg = jws_alg_from_name(name);
         if (!alg)
@@ -232,6 +234,7 @@ void LoginFinisher::on_userinfo(Result<HttpResponse> resp) {
     check.client_id = ctx_.cfg->provider.client_id;
     check.keys = &ctx_.provider->jwks().keys();
     check.max_bytes = ctx_.cfg->limits.http_max_bytes;
+    check.json_max_depth = ctx_.cfg->limits.json_max_depth;
     auto ui = parse_userinfo(*resp, check);
     if (!ui)
         return finish(std::move(ui).error());

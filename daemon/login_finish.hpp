@@ -9,6 +9,7 @@
 #include "file_io.hpp"
 #include "http_client.hpp"
 #include "id_token.hpp"
+#include "jws.hpp"
 #include "login_backend.hpp"
 #include "mapping.hpp"
 #include "provider_state.hpp"
@@ -28,7 +29,8 @@ namespace psc {
 
 // The token endpoint's answer: an OAuth error becomes its Errc (oauth_error_to_error), 5xx is
 // provider_unavailable. Reasons: parse_token_response's and the OAuth codes.
-[[nodiscard]] Result<TokenResponse> token_from_response(const HttpResponse& response);
+[[nodiscard]] Result<TokenResponse> token_from_response(const HttpResponse& response,
+                                                        int json_max_depth);
 
 // The ID token policy from the config (SPEC §3): issuer byte for byte, client_id, nonce (nullopt
 // for CIBA), acr_accept (empty → any value), acr_missing, algs from id_token_algs (HS* only with
@@ -72,7 +74,8 @@ struct FlowContext {
     HttpClient* http = nullptr;
     ProviderState* provider = nullptr;
     const Config* cfg = nullptr;
-    const Secret* client_secret = nullptr; // null unless client_secret_* or HS* is configured
+    const Secret* client_secret = nullptr;      // null unless client_secret_* or HS* is configured
+    const JwsSigningKey* signing_key = nullptr; // null unless private_key_jwt is configured
     MapFileCache* maps = nullptr;
     const UserDb* users = nullptr;
 };

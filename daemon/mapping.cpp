@@ -149,6 +149,13 @@ std::vector<std::string> UserMap::accounts_for(std::string_view idnat) const {
     return out;
 }
 
+std::optional<std::string> UserMap::idnat_for(std::string_view user) const {
+    for (const auto& e : entries_) // parse() refused a second idNat for one account
+        if (e.user == user)
+            return e.idnat;
+    return std::nullopt;
+}
+
 Result<std::optional<LocalUser>> NssUserDb::lookup(const std::string& name) const {
     long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
     std::vector<char> buf(size > 0 ? static_cast<std::size_t>(size) : 16384);

@@ -42,6 +42,8 @@ public:
 
     // Local accounts this idNat may use (empty when unmapped).
     [[nodiscard]] std::vector<std::string> accounts_for(std::string_view idnat) const;
+    // The reverse: the idNat mapped to a local account (CIBA's login_hint), nullopt when none.
+    [[nodiscard]] std::optional<std::string> idnat_for(std::string_view user) const;
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
 
 private:

@@ -16,7 +16,7 @@ bool psc_wallet_path(const ProviderConfig& p) {
 
 ProviderState::ProviderState(sd_event* event, HttpClient& http, const Config& cfg,
                              ProviderStateOptions opts)
-    : event_(event), http_(http), cfg_(cfg.provider),
+    : event_(event), http_(http), cfg_(cfg.provider), json_max_depth_(cfg.limits.json_max_depth),
       opts_(opts),
       jwks_(JwksCacheOptions{cfg.provider.jwks_refresh, cfg.limits.jwks_refetch_interval}) {}
 
@@ -28,14 +28,15 @@ Result<std::unique_ptr<ProviderState>> ProviderState::create(sd_event* event, Ht
     std::unique_ptr<ProviderState> p(new ProviderState(event, http, cfg, opts));
     if (!cfg.provider.metadata_file.empty()) {
         auto md = load_discovery_file(cfg.provider.metadata_file, cfg.provider.issuer,
-                                      cfg.provider.allow_insecure_http);
+                                      cfg.provider.allow_insecure_http,
+                                      cfg.limits.json_max_depth);
         if (!md)
             return std::move(md).error();
         p->metadata_ = std::move(*md);
         p->static_metadata_ = true;
     }
     if (!cfg.provider.jwks_file.empty()) {
-        auto keys = JwksCache::from_file(cfg.provider.jwks_file);
+        auto keys = JwksCache::from_file(cfg.provider.jwks_file, cfg.limits.json_max_depth);
         if (!keys)
             return std::move(keys).error();
         p->jwks_ = std::move(*keys);
@@ -90,6 +91,7 @@ int ProviderState::on_jwks_timer(sd_event_source*, uint64_t, void* userdata) noe
 void ProviderState::load_discovery() {
     auto src = discovery_source(cfg_.issuer, cfg_.discovery_url, psc_wallet_path(cfg_),
                                 cfg_.allow_insecure_http);
+    src.json_max_depth = json_max_depth_;
     discovery_fetch_ = std::make_unique<DiscoveryFetch>(http_, std::move(src));
     auto st = discovery_fetch_->start([this](Result<ProviderMetadata> md) { on_discovery(std::move(md)); });
     if (!st)
@@ -102,6 +104,7 @@ void ProviderState::on_discovery(Result<ProviderMetadata> md) {
     if (!md) {
         last_error_ = md.error();
         schedule(discovery_timer_, backoff(++discovery_failures_), true);
+        refresh_after_discovery(md.error());
         return;
     }
     const bool first = !metadata_.has_value();
@@ -112,6 +115,7 @@ void ProviderState::on_discovery(Result<ProviderMetadata> md) {
     schedule(discovery_timer_, cfg_.discovery_refresh, true);
     if (!jwks_.is_static() && !jwks_in_flight_ && (first || jwks_moved || !jwks_.has_keys()))
         load_jwks();
+    refresh_after_discovery({});
 }
 
 void ProviderState::load_jwks() {
@@ -137,7 +141,7 @@ void ProviderState::on_jwks(Result<HttpResponse> resp) {
     Status outcome;
     if (!resp) {
         outcome = std::move(resp).error();
-    } else if (auto keys = jwks_from_response(*resp); !keys) {
+    } else if (auto keys = jwks_from_response(*resp, json_max_depth_); !keys) {
         outcome = std::move(keys).error();
     } else {
         jwks_.replace(std::move(*keys), std::chrono::steady_clock::now());
@@ -168,6 +172,65 @@ bool ProviderState::refetch_keys(std::uint64_t waiter, KeysWaiter done) {
 
 void ProviderState::forget_waiter(std::uint64_t waiter) noexcept {
     waiters_.erase(waiter);
+}
+
+namespace {
+// The JWKS waiter slot of an admin refresh; login waiters use login ids, which start at 1.
+constexpr std::uint64_t kRefreshWaiter = 0;
+} // namespace
+
+Status ProviderState::refresh(KeysWaiter done) {
+    if (refresh_done_)
+        return make_error(Errc::busy, "refresh_in_progress", "a provider refresh is already running");
+    if (!jwks_.is_static() && !jwks_in_flight_ &&
+        !jwks_.should_refetch_for_unknown_kid(std::chrono::steady_clock::now()))
+        return make_error(Errc::busy, "jwks_rate_limited",
+                          "the signing keys were fetched moments ago; retry after "
+                          "[limits] jwks_refetch_interval");
+    refresh_done_ = std::move(done);
+    if (static_metadata_) {
+        refresh_after_discovery({});
+    } else {
+        refresh_fetching_discovery_ = true;
+        load_discovery();
+    }
+    return {};
+}
+
+// Second step of an admin refresh, once the discovery document is in (or failed).
+void ProviderState::refresh_after_discovery(const Status& discovery) {
+    if (!refresh_done_ || (!refresh_fetching_discovery_ && !static_metadata_))
+        return;
+    refresh_fetching_discovery_ = false;
+    if (!discovery)
+        return finish_refresh(discovery);
+    if (jwks_.is_static())
+        return finish_refresh({});
+    waiters_[kRefreshWaiter] = [this](Status keys) { finish_refresh(std::move(keys)); };
+    load_jwks(); // no-op when the discovery step already started it: the waiter rides along
+}
+
+void ProviderState::finish_refresh(Status outcome) {
+    // Delivered from a deferred source: refresh() promises never to call back from inside itself,
+    // and a synchronous HTTP start failure would otherwise do just that.
+    refresh_outcome_ = std::move(outcome);
+    sd_event_source* s = nullptr;
+    if (sd_event_add_defer(event_, &s, &on_refresh_done, this) < 0) {
+        // Out of memory: answer now rather than leave the caller waiting forever.
+        auto done = std::exchange(refresh_done_, nullptr);
+        return done(std::move(refresh_outcome_));
+    }
+    refresh_defer_ = SdEventSourcePtr(s);
+}
+
+int ProviderState::on_refresh_done(sd_event_source*, void* userdata) noexcept {
+    auto* self = static_cast<ProviderState*>(userdata);
+    auto done = std::exchange(self->refresh_done_, nullptr);
+    Status outcome = std::move(self->refresh_outcome_);
+    self->refresh_defer_.reset();
+    if (done)
+        done(std::move(outcome));
+    return 0;
 }
 
 } // namespace psc

@@ -56,6 +56,13 @@ public:
     [[nodiscard]] bool refetch_keys(std::uint64_t waiter, KeysWaiter done);
     void forget_waiter(std::uint64_t waiter) noexcept;
 
+    // Admin refresh (RefreshProvider): the discovery document (unless static), then the JWKS
+    // (unless static), now. `done` gets the outcome later, always from the loop, never from
+    // inside refresh(); a failure keeps what was loaded. The JWKS fetch counts against the
+    // unknown-kid rate limit and is refused by it like any other refetch.
+    // Reasons: refresh_in_progress, jwks_rate_limited (busy).
+    [[nodiscard]] Status refresh(KeysWaiter done);
+
     // Counters for tests and the daemon's status.
     [[nodiscard]] unsigned discovery_loads() const noexcept { return discovery_loads_; }
     [[nodiscard]] unsigned jwks_loads() const noexcept { return jwks_loads_; }
@@ -70,10 +77,14 @@ private:
     [[nodiscard]] std::chrono::seconds backoff(unsigned failures) const noexcept;
     static int on_discovery_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_jwks_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    void refresh_after_discovery(const Status& discovery);
+    void finish_refresh(Status outcome);
+    static int on_refresh_done(sd_event_source* s, void* userdata) noexcept;
 
     sd_event* event_;
     HttpClient& http_;
     ProviderConfig cfg_;
+    int json_max_depth_; // [limits] json_max_depth, for the discovery document and the JWKS
     ProviderStateOptions opts_;
     bool static_metadata_ = false;
     std::optional<ProviderMetadata> metadata_;
@@ -89,6 +100,10 @@ private:
     bool jwks_in_flight_ = false;
     SdEventSourcePtr discovery_timer_;
     SdEventSourcePtr jwks_timer_;
+    KeysWaiter refresh_done_; // set while an admin refresh runs
+    bool refresh_fetching_discovery_ = false;
+    Status refresh_outcome_;
+    SdEventSourcePtr refresh_defer_;
 };
 
 } // namespace psc

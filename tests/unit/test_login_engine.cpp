@@ -339,6 +339,48 @@ void discovery_and_jwks_refreshed_on_timer(void**) {
     assert_true(env->engine->provider_ready());
 }
 
+// RefreshProvider (admin): discovery and JWKS fetched again now, the outcome from the loop.
+std::optional<Status> refresh_now(Env& env) {
+    std::optional<Status> out;
+    assert_ok(env.engine->refresh_provider([&out](Status s) { out = std::move(s); }));
+    assert_false(out.has_value()); // never from inside the call
+    (void)run_until(env.event.get(), [&] { return out.has_value(); }, std::chrono::seconds(5));
+    return out;
+}
+
+void refresh_provider_refetches_both(void**) {
+    auto env = make_env(test_config());
+    const auto& p = env->engine->provider();
+    const unsigned d = p.discovery_loads(), k = p.jwks_loads();
+    auto out = refresh_now(*env);
+    assert_true(out.has_value());
+    assert_ok(*out);
+    assert_int_equal(p.discovery_loads(), d + 1);
+    assert_int_equal(p.jwks_loads(), k + 1);
+}
+
+void refresh_provider_rate_limited(void**) {
+    Config cfg = test_config();
+    cfg.limits.jwks_refetch_interval = std::chrono::seconds(60);
+    auto env = make_env(std::move(cfg));
+    // The start-up fetch counts: a refresh within the interval is refused at once.
+    auto st = env->engine->refresh_provider([](Status) { fail_msg("done called"); });
+    assert_reason(st, "jwks_rate_limited");
+    assert_int_equal(static_cast<int>(st.error().code), static_cast<int>(Errc::busy));
+}
+
+void refresh_provider_down_unavailable(void**) {
+    auto env = make_env(test_config());
+    shared_mock().fault("discovery_wrong_issuer", "all");
+    auto out = refresh_now(*env);
+    assert_true(out.has_value());
+    assert_reason(*out, "discovery_issuer_mismatch");
+    assert_int_equal(static_cast<int>(out->error().code), static_cast<int>(Errc::unavailable));
+    // What was loaded stays in use.
+    assert_true(env->engine->provider_ready());
+    assert_ok(browser_login(*env, "claire", kMedecin));
+}
+
 void discovery_wrong_issuer_not_ready(void**) {
     shared_mock().fault("discovery_wrong_issuer", "all");
     auto env = make_env(test_config(), false);
@@ -469,6 +511,9 @@ int main() {
         cmocka_unit_test_setup(provider_recovers_after_outage, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(discovery_and_jwks_refreshed_on_timer, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(discovery_wrong_issuer_not_ready, mocktest::reset_shared_mock),
+        cmocka_unit_test_setup(refresh_provider_refetches_both, mocktest::reset_shared_mock),
+        cmocka_unit_test_setup(refresh_provider_rate_limited, mocktest::reset_shared_mock),
+        cmocka_unit_test_setup(refresh_provider_down_unavailable, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(unknown_kid_refused_after_one_refetch, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(client_secret_basic_login, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(map_reloaded_when_changed, mocktest::reset_shared_mock),

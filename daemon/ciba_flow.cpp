@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ciba_flow.hpp"
+
+#include "code_flow.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <variant>
+
+namespace psc {
+
+Result<std::string> ciba_login_hint(const Config& cfg, MapFileCache& maps,
+                                    const std::string& user) {
+    if (!cfg.mapping.username_template.empty())
+        return make_error(Errc::unknown_user, "ciba_no_login_hint",
+                          "CIBA needs the account's idNat from map_file; username_template "
+                          "cannot tell it");
+    auto map = maps.get(cfg.mapping.map_file);
+    if (!map)
+        return std::move(map).error();
+    auto idnat = (*map)->idnat_for(user);
+    if (!idnat)
+        return make_error(Errc::unknown_user, "ciba_no_login_hint",
+                          "this account has no idNat in " + cfg.mapping.map_file +
+                              ", which CIBA needs as login_hint");
+    return std::move(*idnat);
+}
+
+bool provider_offers_ciba(const ProviderMetadata& md) noexcept {
+    if (md.backchannel_authentication_endpoint.empty())
+        return false;
+    const auto& modes = md.backchannel_token_delivery_modes_supported;
+    return modes.empty() || std::find(modes.begin(), modes.end(), "poll") != modes.end();
+}
+
+CibaLogin::CibaLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request, Done done)
+    : ctx_(ctx), done_(std::move(done)), poller_(ctx.event, *ctx.http),
+      finisher_(ctx, id, std::move(request)) {}
+
+Result<std::unique_ptr<CibaLogin>> CibaLogin::create(const FlowContext& ctx, std::uint64_t id,
+                                                     LoginRequest request, CibaChannel channel,
+                                                     Done done) {
+    if (!provider_offers_ciba(ctx.provider->metadata()))
+        return make_error(Errc::invalid, "flow_unsupported",
+                          "the provider offers no CIBA in poll mode "
+                          "(backchannel_authentication_endpoint)");
+    // Before any request (SPEC §2.3): an account without an idNat never reaches the provider.
+    auto hint = ciba_login_hint(*ctx.cfg, *ctx.maps, request.user);
+    if (!hint)
+        return std::move(hint).error();
+    auto binding = make_binding_message();
+    if (!binding)
+        return std::move(binding).error();
+    std::unique_ptr<CibaLogin> login(new CibaLogin(ctx, id, std::move(request), std::move(done)));
+    login->login_hint_ = std::move(*hint);
+    login->binding_ = std::move(*binding);
+    PSC_TRY(login->send(channel));
+    return login;
+}
+
+Status CibaLogin::send(CibaChannel channel) {
+    const Config& cfg = *ctx_.cfg;
+    auto auth = client_auth_for(cfg, ctx_.client_secret, ctx_.signing_key);
+    if (!auth)
+        return std::move(auth).error();
+    auto endpoint = endpoint_for(ctx_.provider->metadata(), "backchannel_authentication_endpoint",
+                                 uses_mtls(cfg));
+    if (!endpoint)
+        return std::move(endpoint).error();
+    CibaAuthParams params;
+    params.scope = space_joined(cfg.provider.scopes);
+    params.acr_values = space_joined(cfg.provider.acr_values);
+    params.login_hint = login_hint_;
+    params.binding_message = binding_;
+    // PSC's own parameter; other providers ignore unknown parameters (RFC 6749 §3.1).
+    params.channel = std::string(to_string(channel));
+    auto form = build_ciba_auth_request(*auth, *endpoint, params, std::chrono::system_clock::now());
+    if (!form)
+        return std::move(form).error();
+    auto id = ctx_.http->start(to_http_request(*form),
+                               [this](Result<HttpResponse> r) { on_auth(std::move(r)); });
+    if (!id)
+        return std::move(id).error();
+    auth_request_ = ScopedHttpRequest(*ctx_.http, *id);
+    return {};
+}
+
+void CibaLogin::on_auth(Result<HttpResponse> resp) {
+    if (!resp)
+        return finish(std::move(resp).error());
+    auto parsed = parse_ciba_auth_response(static_cast<int>(resp->status), resp->body,
+                                           ctx_.cfg->limits.json_max_depth);
+    if (!parsed)
+        return finish(std::move(parsed).error());
+    if (const auto* e = std::get_if<OAuthError>(&*parsed))
+        return finish(oauth_error_to_error(*e)); // unknown_user_id, invalid_request, ...
+    auto& started = std::get<CibaAuthResponse>(*parsed);
+    auth_req_id_ = std::move(started.auth_req_id);
+    PollOptions opts;
+    opts.interval = started.interval;
+    opts.expires_in = started.expires_in;
+    opts.expired_reason = "ciba_expired";
+    opts.json_max_depth = ctx_.cfg->limits.json_max_depth;
+    auto st = poller_.start(
+        std::move(opts), [this] { return poll_request(); },
+        [this](Result<TokenResponse> t) { on_tokens(std::move(t)); });
+    if (!st)
+        finish(std::move(st).error());
+}
+
+Result<HttpFormRequest> CibaLogin::poll_request() const {
+    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret, ctx_.signing_key);
+    if (!auth)
+        return std::move(auth).error();
+    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", uses_mtls(*ctx_.cfg));
+    if (!endpoint)
+        return std::move(endpoint).error();
+    return build_ciba_token_request(*auth, *endpoint, auth_req_id_.view(),
+                                    std::chrono::system_clock::now());
+}
+
+void CibaLogin::on_tokens(Result<TokenResponse> tokens) {
+    if (!tokens)
+        return finish(std::move(tokens).error());
+    // CIBA sends no nonce (CIBA Core §7.1 has none), so the ID token carries none to check.
+    finisher_.run(std::move(*tokens), std::nullopt,
+                  [this](Result<LoginSuccess> r) { on_finished(std::move(r)); });
+}
+
+void CibaLogin::on_finished(Result<LoginSuccess> r) {
+    // decide() already requires the requested account; a local account has one idNat, so this
+    // only fails if that rule broke — a second lock costs nothing.
+    if (r && r->idnat != login_hint_)
+        return finish(make_error(Errc::denied, "ciba_identity_mismatch",
+                                 "the provider authenticated another professional than the one "
+                                 "asked for"));
+    finish(std::move(r));
+}
+
+void CibaLogin::finish(Result<LoginSuccess> r) {
+    if (!done_)
+        return;
+    auto done = std::exchange(done_, nullptr);
+    done(std::move(r));
+}
+
+} // namespace psc
