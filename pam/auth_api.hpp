@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The org.psclogin.Auth1 calls the module makes (daemon/org.psclogin.Auth1.xml), behind an
+// interface so the login logic can be tested with a scripted fake (as sdbus-c++ suggests).
+// Errors carry the daemon's Errc (from its named D-Bus error) and its reason token; anything that
+// is not one of the daemon's own errors (no daemon, bus gone, no reply) is Errc::unavailable.
+#pragma once
+
+#include "result.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace psc::pam {
+
+struct LoginParams {
+    std::string user, service, rhost, tty, flow;
+};
+
+// StartLogin's "display"; every string already passed through display_safe().
+struct Display {
+    std::string flow;
+    std::string url;
+    std::string qr;
+    std::string binding_code;
+    std::string user_code;
+    std::uint32_t expires_in = 0;
+    bool accepts_paste = false;
+};
+
+struct Started {
+    std::string login_id;
+    Display display;
+};
+
+// WaitLogin / SubmitCallback.
+struct Outcome {
+    bool done = false;
+    std::uint32_t remaining = 0; // while !done
+    std::string user, idnat, profession, auth_mode;
+};
+
+class AuthApi {
+public:
+    virtual ~AuthApi() = default;
+    [[nodiscard]] virtual Result<std::vector<std::string>>
+    get_flows(const std::string& service) = 0;
+    [[nodiscard]] virtual Result<Started> start_login(const LoginParams& p) = 0;
+    [[nodiscard]] virtual Result<Outcome> wait_login(const std::string& id,
+                                                     std::uint32_t max_wait_ms) = 0;
+    [[nodiscard]] virtual Result<Outcome> submit_callback(const std::string& id,
+                                                          std::string_view address) = 0;
+    [[nodiscard]] virtual Status cancel_login(const std::string& id) = 0;
+};
+
+} // namespace psc::pam

@@ -1,0 +1,447 @@
+#!/bin/bash
+# pam_psc through the real libpam (pam-drive: pam_start_confdir, scripted conversation) against the
+# real psc-authd on a private bus and mock-psc. The PAM services are the example stacks from
+# examples/pam.d with only module paths rewritten: pam_psc.so → the build's module, and pam_unix.so
+# (the break-glass line) → pam_wrapper's pam_matrix with a test password file, because pam_unix
+# reads the real /etc/shadow, which a hermetic test must not use. A few cases that test module
+# arguments (qr=, unknown arguments, env) use a small stack of their own, said so below.
+# One case per run; each asserts the PAM code and what the user saw or what a log says.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CASE=${1:?usage: test_pam.sh CASE}
+
+fail() {
+    echo "FAIL ($CASE): $*" >&2
+    for f in "${T:-/nonexistent}"/*.out "${T:-/nonexistent}"/*.err "${AUTHD_LOG:-}"; do
+        [ -n "$f" ] && [ -s "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
+    done
+    exit 1
+}
+pass() { echo "PASS ($CASE): $*"; }
+
+for v in PAM_PSC PAM_DRIVE PAM_MATRIX PSC_AUTHD MOCK_PSC; do
+    [ -e "${!v:-}" ] || fail "$v is not set to an existing file"
+done
+
+# Both languages (no fr/en locale): the English half is what the assertions read.
+export LANG=C LC_ALL=C
+unset LC_MESSAGES LC_CTYPE
+
+# shellcheck source=../support/psc-stack.sh
+. "$HERE/../support/psc-stack.sh"
+
+stack_init
+T=$STACK_DIR/pam
+CONF=$T/pam.d
+PASSDB=$T/passdb
+BREAK_GLASS_PW=break-glass-pw
+mkdir -p "$CONF"
+chmod -R 0755 "$T"
+# libpam falls back to "other" for a missing service: deny.
+printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$CONF/other"
+chmod 0644 "$CONF/other"
+
+# --- helpers ---
+
+# examples/pam.d/EXAMPLE as service EXAMPLE (or NAME), module paths rewritten.
+example_service() { # EXAMPLE [NAME]
+    local src=$PSC_SOURCE_ROOT/examples/pam.d/$1 dst=$CONF/${2:-$1}
+    [ -f "$src" ] || fail "$src is missing"
+    sed -E -e "s#(^|[[:space:]])pam_psc\.so#\1$PAM_PSC#" \
+        -e "s#(^|[[:space:]])pam_unix\.so#\1$PAM_MATRIX passdb=$PASSDB#" "$src" >"$dst"
+    grep -q "$PAM_PSC" "$dst" || fail "no pam_psc.so line in $src"
+    chmod 0644 "$dst"
+    # The local accounts pam_unix (pam_matrix) knows, with their break-glass password.
+    local u
+    for u in claire lucas sophie; do
+        break_glass_password "$u" "$BREAK_GLASS_PW" "${2:-$1}"
+    done
+}
+
+# A service of the test's own (module-argument cases), from stdin; PAM_PSC replaces @PSC@.
+own_service() { # NAME
+    sed "s#@PSC@#$PAM_PSC#g" >"$CONF/$1"
+    chmod 0644 "$CONF/$1"
+}
+
+# pam_matrix's password file: user:password:service.
+break_glass_password() { # USER PASSWORD SERVICE
+    printf '%s:%s:%s\n' "$1" "$2" "$3" >>"$PASSDB"
+    chmod 0644 "$PASSDB"
+}
+
+start_stack() { # DROP-IN [mock-psc args...]
+    local dropin=$1
+    shift
+    printf '%s\n' "$dropin" | stack_config_extra
+    stack_start "$@"
+    # Logins before the provider is loaded fail Unavailable (break-glass): never race it.
+    stack_wait_ready
+}
+
+# Runs pam-drive in the background, answers come from a FIFO on fd $DRIVE_FD.
+# Output: $T/NAME.out (conversation, results), $T/NAME.err (SYSLOG lines).
+drive() { # NAME SERVICE USER [pam-drive args...]
+    local name=$1 service=$2 user=$3
+    shift 3
+    OUT=$T/$name.out ERR=$T/$name.err
+    mkfifo "$T/$name.in"
+    chmod 0666 "$T/$name.in"
+    ${DRIVE_AS:-} "$PAM_DRIVE" --confdir "$CONF" --service "$service" --user "$user" "$@" \
+        <"$T/$name.in" >"$OUT" 2>"$ERR" &
+    DRIVE_PID=$!
+    exec {DRIVE_FD}>"$T/$name.in"
+}
+
+# An answer to a pam-drive that has already finished is dropped (no SIGPIPE for the script).
+trap '' PIPE
+answer() { [ -n "${DRIVE_FD:-}" ] && printf '%s\n' "$1" >&"$DRIVE_FD" 2>/dev/null; }
+close_input() {
+    [ -n "${DRIVE_FD:-}" ] && exec {DRIVE_FD}>&-
+    DRIVE_FD=""
+}
+
+drive_wait() { # sets RC; never hangs longer than 90 s
+    close_input
+    local i
+    for ((i = 0; i < 900; i++)); do
+        kill -0 "$DRIVE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$DRIVE_PID" 2>/dev/null && { kill "$DRIVE_PID"; fail "pam-drive hung"; }
+    RC=0
+    wait "$DRIVE_PID" || RC=$?
+    # 0: every operation succeeded, 1: one failed; anything else (a sanitizer's report, a crash)
+    # fails the test even when the PAM codes were right.
+    grep -q 'Sanitizer' "$ERR" && fail "pam-drive reported a sanitizer error"
+    [ "$RC" -le 1 ] || fail "pam-drive exited with $RC"
+}
+
+wait_out() { # ERE [SECONDS]: until $OUT has a matching line
+    local i
+    for ((i = 0; i < ${2:-30} * 10; i++)); do
+        grep -qE "$1" "$OUT" && return 0
+        kill -0 "$DRIVE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -qE "$1" "$OUT" || fail "pam-drive never printed /$1/"
+}
+
+expect_out() { grep -qE "$1" "$OUT" || fail "${2:-output lacks /$1/}"; }
+refute_out() { grep -qE "$1" "$OUT" && fail "${2:-output has /$1/}"; return 0; }
+expect_syslog() { grep -qE "$1" "$ERR" || fail "${2:-the module did not log /$1/}"; }
+expect_result() { expect_out "^RESULT $1 $2\$" "$1 did not return $2"; }
+
+auth_url() { grep -oE 'https://127\.0\.0\.1:[0-9]+/wallet/auth[^ ]*' "$OUT" | head -n 1; }
+
+pending_logins() {
+    stack_busctl get-property org.psclogin.Auth1 /org/psclogin/Auth1 org.psclogin.Auth1 \
+        PendingLogins | awk '{print $2}'
+}
+expect_nothing_pending() {
+    local i
+    for ((i = 0; i < 20; i++)); do
+        [ "$(pending_logins)" = 0 ] && return 0
+        sleep 0.1
+    done
+    fail "PendingLogins is $(pending_logins), not 0"
+}
+
+PROMPT_PASTE='^PROMPT: .*paste the address: $'
+PROMPT_ENTER='^PROMPT: .*once approved: $'
+SSH_RHOST=192.0.2.10
+# The QR code's characters, as bytes (the C locale would not expand \u escapes).
+FULL_BLOCK=$'\xe2\x96\x88' UPPER_HALF=$'\xe2\x96\x80' LOWER_HALF=$'\xe2\x96\x84'
+
+# Paste-back over "SSH" (sshd stack, PAM_RHOST set) as IDNAT for USER; pam-drive's extra args.
+paste_back() { # NAME USER IDNAT [pam-drive args...]
+    local name=$1 user=$2 idnat=$3
+    shift 3
+    drive "$name" sshd "$user" --rhost "$SSH_RHOST" "$@"
+    wait_out "$PROMPT_PASTE"
+    local url back
+    url=$(auth_url)
+    [ -n "$url" ] || fail "no authorization URL before the prompt"
+    back=$(browser_approve "$url" "$idnat") || fail "browser_approve failed"
+    [ -n "$back" ] || fail "the mock wallet did not redirect"
+    answer "$back"
+    drive_wait
+}
+
+ciba_approve() { # the next CIBA request is approved after 1 s
+    mock_control '{"ciba":{"outcome":"approve","approve_after":1}}' >/dev/null ||
+        fail "mock_control failed"
+}
+
+# --- cases ---
+
+case_code_paste_back() {
+    example_service sshd
+    start_stack $'[service:sshd]\nflows = code'
+    paste_back paste claire "$STACK_MEDECIN" --ops auth,account
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    refute_out "$FULL_BLOCK" "a QR code was drawn over SSH (qr=auto)"
+    expect_syslog 'authenticated claire \(idNat 810001234567, code'
+    expect_nothing_pending
+    pass "sshd stack: URL, paste-back prompt, address pasted → PAM_SUCCESS, account PAM_SUCCESS"
+}
+
+case_code_listener() {
+    example_service login
+    start_stack $'[service:login]\nflows = code'
+    drive listener login claire --tty tty1 --ops auth,account
+    wait_out '^https://127\.0\.0\.1:[0-9]+/wallet/auth'
+    local url code
+    url=$(auth_url)
+    code=$(browser_login "$url" "$STACK_MEDECIN") || fail "browser_login failed"
+    [ "$code" = 200 ] || fail "the daemon's listener answered $code"
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    expect_out 'Or scan this QR code:' "no QR code on a local terminal (qr=auto)"
+    refute_out '^PROMPT' "pam_psc prompted on a local terminal (prompt=auto)"
+    grep -q 'You can close this window' "$STACK_DIR/callback-page.html" ||
+        fail "the listener's page is not the success page"
+    pass "login stack: URL + QR, the browser reaches the listener → PAM_SUCCESS"
+}
+
+case_ciba() {
+    example_service sudo
+    start_stack $'[service:sudo]\nflows = ciba' --ciba-interval 1
+    ciba_approve
+    drive ciba sudo claire --ops auth,account
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    expect_out '^INFO: .*phone: >> [0-9]{2} <<$' "the binding code was not shown"
+    expect_syslog 'authenticated claire .*ciba'
+    expect_nothing_pending
+    pass "sudo stack, CIBA: binding code $(grep -oE '>> [0-9]{2} <<' "$OUT" | head -n 1) → PAM_SUCCESS"
+}
+
+case_ciba_prompt() {
+    example_service polkit-1
+    start_stack $'[service:polkit-1]\nflows = ciba' --ciba-interval 1
+    mock_control '{"ciba":{"outcome":"approve","approve_after":6}}' >/dev/null ||
+        fail "mock_control failed"
+    drive ciba-prompt polkit-1 claire --ops auth
+    # prompt=always: Enter at once (not approved yet: remaining time, prompt again), then Enter.
+    local i answered=0
+    for ((i = 0; i < 300; i++)); do
+        grep -q '^RESULT' "$OUT" && break
+        if [ "$(grep -cE "$PROMPT_ENTER" "$OUT")" -gt "$answered" ]; then
+            answer ""
+            answered=$((answered + 1))
+        fi
+        sleep 0.1
+    done
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_out '^INFO: .*Waiting for approval \(' "no remaining-time line after an early Enter"
+    [ "$(grep -cE "$PROMPT_ENTER" "$OUT")" -ge 2 ] || fail "no second prompt after an early Enter"
+    pass "polkit-1 stack, CIBA with prompt=always: early Enter re-prompts, then PAM_SUCCESS"
+}
+
+case_daemon_absent_break_glass() {
+    example_service sshd
+    start_stack $'[service:sshd]\nflows = code'
+    stack_stop_daemon
+    drive absent sshd claire --rhost "$SSH_RHOST" --ops auth,account
+    wait_out '^PROMPT_OFF: '
+    answer "$BREAK_GLASS_PW"
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    expect_out '^ERROR: .*Pro Santé Connect unavailable \(daemon_unreachable\)' \
+        "the user was not told the service is unavailable"
+    refute_out "$PROMPT_ENTER|$PROMPT_PASTE" "pam_psc prompted without a daemon"
+    expect_syslog 'daemon_unreachable'
+    # The same line refuses a wrong password: it is pam_matrix (pam_unix) that decided.
+    drive absent-wrong sshd claire --rhost "$SSH_RHOST"
+    wait_out '^PROMPT_OFF: '
+    answer 'wrong'
+    drive_wait
+    expect_result auth PAM_AUTH_ERR
+    pass "daemon absent: PAM_AUTHINFO_UNAVAIL → break-glass password line decides"
+}
+
+case_denied_no_break_glass() {
+    example_service sshd
+    start_stack $'[service:sshd]\nflows = code\n[mapping]\ndeny_categories = E'
+    paste_back denied lucas "$STACK_STUDENT" --ops auth,account
+    expect_result auth PAM_PERM_DENIED
+    expect_out '^ERROR: .*Access denied \(category_denied\)' "the denial was not shown"
+    refute_out '^PROMPT_OFF' "the break-glass line was reached after a denial"
+    refute_out '^RESULT account' "the stack went on after a denial"
+    grep -q 'category_denied' "$AUTHD_LOG" || fail "the daemon did not log category_denied"
+    pass "student (category E) as lucas → PAM_PERM_DENIED, break-glass not reached"
+}
+
+case_unmapped_user() {
+    example_service gdm-password
+    stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas"
+    start_stack $'[service:gdm-password]\nflows = code'
+    drive unmapped gdm-password sophie
+    wait_out '^https://127\.0\.0\.1:[0-9]+/wallet/auth'
+    refute_out 'Or scan this QR code' "gdm-password has qr=off"
+    browser_login "$(auth_url)" "$STACK_PHARMACIEN" >/dev/null || fail "browser_login failed"
+    drive_wait
+    expect_result auth PAM_USER_UNKNOWN
+    expect_out '^ERROR: .*Unknown or unmapped account \(identity_unmapped\)'
+    pass "pharmacien without a map line, as sophie → PAM_USER_UNKNOWN"
+}
+
+case_conv_error() {
+    example_service sshd
+    start_stack $'[service:sshd]\nflows = code'
+    drive conv sshd claire --rhost "$SSH_RHOST"
+    wait_out "$PROMPT_PASTE"
+    [ "$(pending_logins)" = 1 ] || fail "no pending login while the prompt is up"
+    close_input # the application's conversation fails, as on Ctrl-C
+    drive_wait
+    expect_result auth PAM_CONV_ERR
+    expect_syslog 'Failed to converse'
+    expect_syslog 'login cancelled: conversation failed'
+    expect_nothing_pending
+    grep -qE 'PSC_RESULT="?cancelled' "$AUTHD_LOG" || fail "the daemon did not log a cancellation"
+    pass "conversation failure → CancelLogin (PendingLogins 0) → PAM_CONV_ERR"
+}
+
+case_mapping_other_user() {
+    example_service sshd
+    start_stack $'[service:sshd]\nflows = code'
+    paste_back other lucas "$STACK_MEDECIN"
+    expect_result auth PAM_PERM_DENIED
+    refute_out '^PROMPT_OFF' "the break-glass line was reached"
+    grep -q 'mapping_other_user' "$AUTHD_LOG" || fail "the daemon log does not say mapping_other_user"
+    expect_out 'mapping_other_user'
+    pass "the médecin (claire's idNat) asking for lucas → PAM_PERM_DENIED"
+}
+
+case_account_other_user() {
+    example_service sshd
+    start_stack $'[service:sshd]\nflows = code'
+    paste_back switch claire "$STACK_MEDECIN" --ops auth,account --switch-user lucas
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_PERM_DENIED
+    expect_syslog 'authenticated as "claire", not "lucas"'
+    pass "auth as claire, PAM_USER switched to lucas → account PAM_PERM_DENIED"
+}
+
+case_non_root() {
+    example_service su
+    start_stack $'[service:su]\nflows = ciba' --ciba-interval 1
+    DRIVE_AS="setpriv --reuid=1001 --regid=1001 --clear-groups"
+    ciba_approve
+    drive self su claire --ops auth,account
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    drive other su lucas
+    drive_wait
+    expect_result auth PAM_PERM_DENIED
+    expect_out '^ERROR: .*Access denied \(caller_not_user\)'
+    pass "uid 1001 (claire) authenticates claire, is refused lucas (caller_not_user)"
+}
+
+case_symbols() {
+    local syms
+    syms=$(nm -D --defined-only "$PAM_PSC" | awk '{print $3}' | sort | tr '\n' ' ')
+    [ "$syms" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_close_session pam_sm_open_session pam_sm_setcred " ] ||
+        fail "exported symbols: $syms"
+    local needed
+    needed=$(readelf -d "$PAM_PSC" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    case $needed in *json* | *ssl* | *crypto* | *curl* | *microhttpd*)
+        fail "the module links more than a D-Bus client needs: $needed" ;;
+    esac
+    # It loads with every symbol resolved (RTLD_NOW), as libpam does, and the entry points work
+    # without a daemon: pam-drive with a one-line stack and no bus at all.
+    printf 'auth required %s\naccount required %s account=require\n' "$PAM_PSC" "$PAM_PSC" |
+        own_service nobus
+    DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-bus drive nobus nobus claire
+    drive_wait
+    expect_result auth PAM_AUTHINFO_UNAVAIL
+    drive nobus-account nobus claire --ops account
+    drive_wait
+    expect_result account PAM_PERM_DENIED
+    pass "exports only pam_sm_* ($needed); no bus → PAM_AUTHINFO_UNAVAIL; account=require → denied"
+}
+
+case_unknown_args() {
+    own_service args <<'EOF'
+auth    required @PSC@ bogus=1 qr=sideways flows=ciba nullok
+account required @PSC@ also_unknown
+EOF
+    start_stack $'[service:args]\nflows = ciba code' --ciba-interval 1
+    ciba_approve
+    drive args args claire --ops auth,account
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    refute_out '^PROMPT' "flows=ciba should leave one flow and no menu"
+    expect_syslog 'unknown argument "bogus=1" ignored'
+    expect_syslog 'unknown argument "nullok" ignored'
+    expect_syslog 'bad value in argument "qr=sideways"'
+    expect_syslog 'unknown argument "also_unknown" ignored'
+    pass "unknown arguments logged and ignored; the login works"
+}
+
+case_qr_on() {
+    own_service qr-on <<'EOF'
+auth required @PSC@ qr=on
+EOF
+    start_stack $'[service:qr-on]\nflows = code'
+    # A UTF-8 locale: half blocks, two module rows per line.
+    LC_ALL=C.UTF-8 drive qr-on qr-on claire --rhost "$SSH_RHOST"
+    wait_out "$PROMPT_PASTE"
+    close_input
+    drive_wait
+    expect_result auth PAM_CONV_ERR
+    expect_out 'Or scan this QR code:' "qr=on drew no QR code over SSH"
+    expect_out "^($FULL_BLOCK)+\$" "no full-block quiet zone line"
+    expect_out "$UPPER_HALF" "no half block"
+    # The C locale: the ASCII fallback, "##" per light module.
+    drive qr-ascii qr-on claire --rhost "$SSH_RHOST"
+    wait_out "$PROMPT_PASTE"
+    close_input
+    drive_wait
+    expect_out '^(##)+$' "no ASCII quiet zone line in the C locale"
+    refute_out "$FULL_BLOCK" "UTF-8 blocks in the C locale"
+    expect_nothing_pending
+    pass "qr=on over SSH: the QR code is drawn (UTF-8 half blocks; ASCII in the C locale)"
+}
+
+case_qr_off() {
+    own_service qr-off <<'EOF'
+auth required @PSC@ qr=off timeout=5
+EOF
+    start_stack $'[service:qr-off]\nflows = code'
+    drive qr-off qr-off claire
+    drive_wait
+    expect_result auth PAM_AUTH_ERR
+    expect_out '^https://127\.0\.0\.1:[0-9]+/wallet/auth' "no URL"
+    refute_out "QR code|$FULL_BLOCK|$UPPER_HALF|$LOWER_HALF" "qr=off drew a QR code"
+    expect_out '^ERROR: .*timed out \(pam_timeout\)' "timeout=5 did not end the wait"
+    expect_nothing_pending
+    pass "qr=off on a local terminal: URL only; timeout=5 → PAM_AUTH_ERR, login cancelled"
+}
+
+case_session_env() {
+    own_service env <<'EOF'
+auth    required @PSC@ flows=ciba
+account required @PSC@
+session required @PSC@ env
+EOF
+    start_stack $'[service:env]\nflows = ciba' --ciba-interval 1
+    ciba_approve
+    drive env env claire --ops auth,account,session,close
+    drive_wait
+    expect_result session PAM_SUCCESS
+    expect_out '^ENV PSC_IDNAT=810001234567$'
+    expect_out '^ENV PSC_PROFESSION=10$'
+    pass "session env: PSC_IDNAT and PSC_PROFESSION exported"
+}
+
+"case_$CASE"
