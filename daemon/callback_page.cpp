@@ -17,14 +17,16 @@ struct PageText {
 };
 
 const PageText& page_text(CallbackPageKind kind) noexcept {
-    static const PageText kSuccess{
+    static const PageText kReceived{
         200,
         "ok",
         "✓",
-        "Connexion réussie",
-        "Vous êtes connecté. Vous pouvez fermer cette fenêtre et revenir à votre session.",
-        "Login successful",
-        "You are logged in. You can close this window and return to your session."};
+        "Réponse reçue",
+        "Pro Santé Connect a répondu. Revenez à votre poste : il affiche si la connexion est "
+        "acceptée. Vous pouvez fermer cette fenêtre.",
+        "Response received",
+        "Pro Santé Connect has answered. Go back to your computer: it shows whether the login is "
+        "accepted. You can close this window."};
     static const PageText kFailure{
         400,
         "err",
@@ -79,8 +81,8 @@ const PageText& page_text(CallbackPageKind kind) noexcept {
         "The login service could not process the request. You can close this window and try "
         "again from your computer."};
     switch (kind) {
-    case CallbackPageKind::success:
-        return kSuccess;
+    case CallbackPageKind::received:
+        return kReceived;
     case CallbackPageKind::failure:
         return kFailure;
     case CallbackPageKind::unknown_login:

@@ -15,7 +15,10 @@
 namespace psc {
 
 enum class CallbackPageKind {
-    success,            // 200 "Connexion réussie / Login successful"
+    // 200 "Réponse reçue / Response received": the provider's answer is accepted for checking. The
+    // page cannot say more: the token exchange, validation and mapping run after it is sent, and
+    // the terminal (PAM prompt) shows the outcome.
+    received,
     failure,            // 400 with a short sanitised reason
     unknown_login,      // 410 unknown or expired login (no pending login has this state)
     not_found,          // 404 any other path

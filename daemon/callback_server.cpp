@@ -175,10 +175,10 @@ bool callback_path_matches(std::string_view target, std::string_view path) noexc
 
 // Pages that never vary are built once: a flood of bogus requests costs no rendering.
 struct CallbackServer::Responses {
-    MhdResponsePtr success, unknown_login, not_found, method_not_allowed, too_long, internal;
+    MhdResponsePtr received, unknown_login, not_found, method_not_allowed, too_long, internal;
 
     bool complete() const noexcept {
-        return success && unknown_login && not_found && method_not_allowed && too_long && internal;
+        return received && unknown_login && not_found && method_not_allowed && too_long && internal;
     }
 };
 
@@ -275,9 +275,9 @@ MHD_Result CallbackServer::Internals::send_reply(CallbackServer& s, MHD_Connecti
                                                  const CallbackReply& reply) {
     const Responses& r = *s.responses_;
     switch (reply.page) {
-    case CallbackReply::Page::success:
-        return MHD_queue_response(conn, callback_page_status(CallbackPageKind::success),
-                                  r.success.get());
+    case CallbackReply::Page::received:
+        return MHD_queue_response(conn, callback_page_status(CallbackPageKind::received),
+                                  r.received.get());
     case CallbackReply::Page::unknown_login:
         return MHD_queue_response(conn, callback_page_status(CallbackPageKind::unknown_login),
                                   r.unknown_login.get());
@@ -416,7 +416,7 @@ CallbackServer::start(sd_event* event, CallbackServerOptions options, CallbackHa
     s->handler_ = std::move(handler);
     s->tls_ = material.has_value();
     s->responses_ = std::make_unique<Responses>(Responses{
-        build_response(CallbackPageKind::success), build_response(CallbackPageKind::unknown_login),
+        build_response(CallbackPageKind::received), build_response(CallbackPageKind::unknown_login),
         build_response(CallbackPageKind::not_found),
         build_response(CallbackPageKind::method_not_allowed),
         build_response(CallbackPageKind::target_too_long),

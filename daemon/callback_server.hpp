@@ -43,7 +43,7 @@ struct CallbackServerOptions {
 
 // What the browser is shown. The handler picks the page; the server owns headers and HTML.
 struct CallbackReply {
-    enum class Page { success, failure, unknown_login };
+    enum class Page { received, failure, unknown_login };
     Page page = Page::unknown_login;
     // Failure page only: a short reason, sanitised and escaped by the page (never trusted).
     std::string reason;

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
         std::printf("REQ %.*s\n", static_cast<int>(target.size()), target.data());
         std::fflush(stdout);
         if (target.find("state=ok") != std::string_view::npos)
-            return CallbackReply{CallbackReply::Page::success, {}};
+            return CallbackReply{CallbackReply::Page::received, {}};
         if (target.find("state=bad") != std::string_view::npos)
             return CallbackReply{CallbackReply::Page::failure, hostile};
         return CallbackReply{CallbackReply::Page::unknown_login, {}};

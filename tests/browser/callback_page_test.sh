@@ -79,8 +79,8 @@ hasnt() { ! grep -qiF -- "$2" "$1" || fail "$1 contains: $2"; }
 ok_target="/callback?code=abc%2Fdef&state=ok"
 chromium_run ok --dump-dom "${url}?code=abc%2Fdef&state=ok" >"$work/ok.html" ||
     fail "chromium could not load the success page"
-has "$work/ok.html" "Connexion réussie"
-has "$work/ok.html" "Login successful"
+has "$work/ok.html" "Réponse reçue"
+has "$work/ok.html" "Response received"
 has "$work/ok.html" "Vous pouvez fermer cette fenêtre"
 has "$work/ok.html" "You can close this window"
 hasnt "$work/ok.html" "<script"

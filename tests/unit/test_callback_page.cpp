@@ -15,7 +15,7 @@ bool contains(std::string_view hay, std::string_view needle) {
 } // namespace
 
 static void test_page_status_per_kind(void**) {
-    assert_int_equal(callback_page_status(CallbackPageKind::success), 200);
+    assert_int_equal(callback_page_status(CallbackPageKind::received), 200);
     assert_int_equal(callback_page_status(CallbackPageKind::failure), 400);
     assert_int_equal(callback_page_status(CallbackPageKind::unknown_login), 410);
     assert_int_equal(callback_page_status(CallbackPageKind::not_found), 404);
@@ -26,7 +26,7 @@ static void test_page_status_per_kind(void**) {
 
 static void test_every_page_is_bilingual_and_self_contained(void**) {
     for (auto kind :
-         {CallbackPageKind::success, CallbackPageKind::failure, CallbackPageKind::unknown_login,
+         {CallbackPageKind::received, CallbackPageKind::failure, CallbackPageKind::unknown_login,
           CallbackPageKind::not_found, CallbackPageKind::method_not_allowed,
           CallbackPageKind::target_too_long, CallbackPageKind::internal_error}) {
         const std::string html = render_callback_page(kind, "x");
@@ -44,9 +44,9 @@ static void test_every_page_is_bilingual_and_self_contained(void**) {
 }
 
 static void test_success_page_texts(void**) {
-    const std::string html = render_callback_page(CallbackPageKind::success);
-    assert_true(contains(html, "Connexion réussie"));
-    assert_true(contains(html, "Login successful"));
+    const std::string html = render_callback_page(CallbackPageKind::received);
+    assert_true(contains(html, "Réponse reçue"));
+    assert_true(contains(html, "Response received"));
     assert_false(contains(html, "class=\"reason\""));
 }
 
@@ -66,7 +66,7 @@ static void test_failure_page_without_reason_has_no_reason_line(void**) {
 }
 
 static void test_reason_ignored_outside_failure_page(void**) {
-    const std::string html = render_callback_page(CallbackPageKind::success, "SHOULD-NOT-APPEAR");
+    const std::string html = render_callback_page(CallbackPageKind::received, "SHOULD-NOT-APPEAR");
     assert_false(contains(html, "SHOULD-NOT-APPEAR"));
 }
 

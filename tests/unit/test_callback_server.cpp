@@ -40,7 +40,7 @@ CallbackReply decide(Rig& rig, std::string_view target) {
     if (rig.throw_in_handler)
         throw std::runtime_error("handler bug");
     if (target.find("state=ok") != std::string_view::npos)
-        return {CallbackReply::Page::success, {}};
+        return {CallbackReply::Page::received, {}};
     if (target.find("state=bad") != std::string_view::npos)
         return {CallbackReply::Page::failure, rig.failure_reason};
     return {CallbackReply::Page::unknown_login, {}};
@@ -231,8 +231,8 @@ static void test_success_page_status_and_headers(void**) {
     const RawResponse r = get_on_loop(*rig, "/callback?state=ok&code=c");
     assert_int_equal(r.status, 200);
     assert_page_headers(r);
-    assert_true(contains(r.body, "Connexion réussie"));
-    assert_true(contains(r.body, "Login successful"));
+    assert_true(contains(r.body, "Réponse reçue"));
+    assert_true(contains(r.body, "Response received"));
 }
 
 static void test_failure_page_status_and_escaped_reason(void**) {
@@ -413,7 +413,7 @@ static void test_tls_mode_with_test_ca(void**) {
     assert_true(out.has_value());
     assert_ok(*out);
     assert_int_equal((*out)->status, 200);
-    assert_true(contains((*out)->body, "Login successful"));
+    assert_true(contains((*out)->body, "Response received"));
     assert_int_equal(rig->targets.size(), 1);
     assert_string_equal(rig->targets[0].c_str(), "/callback?state=ok&code=c");
 }
