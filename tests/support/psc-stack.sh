@@ -12,7 +12,9 @@
 #   stack_config_extra <<EOF          a drop-in (psc-login.conf.d/50-test.conf) read after the
 #   [login]                           generated config; call before stack_start
 #   EOF
-#   stack_start [mock-psc args...]    mock-psc, bus, psc-authd; exports DBUS_SYSTEM_BUS_ADDRESS
+#   stack_start [mock-psc args...]    mock-psc, bus, psc-authd; exports DBUS_SYSTEM_BUS_ADDRESS;
+#                                     returns once the daemon owns its name: call stack_wait_ready
+#                                     before the first login
 #   stack_busctl ARGS...              busctl on the private bus
 #   mock_control JSON                 POST to mock-psc's control endpoint (faults, CIBA scripts)
 #   browser_approve URL IDNAT [MODE]  the scripted browser approves at the mock wallet as IDNAT
@@ -20,6 +22,18 @@
 #                                     without visiting it (what a user pastes back)
 #   browser_login URL IDNAT [MODE]    the same, then visits that address (the daemon's listener);
 #                                     the page lands in $STACK_DIR/callback-page.html
+#   browser_form_approve URL IDNAT [MODE [ACTION]]
+#                                     the same as browser_approve, but as a user would: loads the
+#                                     wallet's login page and posts its form (idNat typed in, MODE
+#                                     CARD|MOBILE ticked, ACTION approve|cancel pressed)
+#   browser_form_login URL IDNAT [MODE [ACTION]]
+#                                     browser_form_approve, then visits the address (as browser_login)
+#   stack_wait_ready                  waits (10 s) until psc-authd has loaded the provider: a probe
+#                                     StartLogin (user and service psc-probe, first flow) over
+#                                     busctl, whose login the daemon cancels when busctl leaves
+#   stack_stop_mock                   stops mock-psc (the provider goes down; the stack stays, and
+#                                     psc-authd may be restarted: its CA and client certificate are
+#                                     kept in $STACK_DIR)
 #   stack_stop_daemon / stack_start_daemon
 #   stack_stop                        stops everything, removes $STACK_DIR (also run on EXIT)
 #
@@ -135,7 +149,10 @@ stack_start_bus() {
         -e "s|@POLICY@|$PSC_SOURCE_ROOT/systemd/org.psclogin.Auth1.conf|" \
         "$PSC_SOURCE_ROOT/tests/dbus/system-bus.conf.in" >"$STACK_DIR/bus.conf"
     : >"$STACK_DIR/bus.log"
-    dbus-daemon --config-file="$STACK_DIR/bus.conf" --nofork >>"$STACK_DIR/bus.log" 2>&1 &
+    # The bus looks up each connecting uid (its groups, for the policy's user rules): without the
+    # test accounts it drops every non-root connection right after authentication.
+    LD_PRELOAD=libnss_wrapper.so \
+        dbus-daemon --config-file="$STACK_DIR/bus.conf" --nofork >>"$STACK_DIR/bus.log" 2>&1 &
     BUS_PID=$!
     local i
     for ((i = 0; i < 200; i++)); do
@@ -165,7 +182,6 @@ stack_start_daemon() {
         kill -0 "$AUTHD_PID" 2>/dev/null || stack_die "psc-authd exited at start"
         if stack_busctl --timeout=2 get-property org.psclogin.Auth1 /org/psclogin/Auth1 \
             org.psclogin.Auth1 Version >/dev/null 2>&1; then
-            stack_wait_provider
             return 0
         fi
         sleep 0.05
@@ -173,17 +189,40 @@ stack_start_daemon() {
     stack_die "psc-authd did not own org.psclogin.Auth1 in 10 s"
 }
 
-# The daemon answers GetFlows once it has loaded the provider's metadata; wait for a non-empty
-# answer (up to 10 s) so tests never race the first discovery fetch.
-stack_wait_provider() {
+# GetFlows answers from the configuration alone, so it cannot tell whether the provider is loaded; only a StartLogin can (provider_not_ready until discovery and JWKS are in).
+# The probe asks for the service's first flow: any answer but provider_not_ready (a started
+# login, or psc-authd's "reason: message" refusal, e.g. ciba_no_login_hint) means it is loaded.
+stack_wait_ready() {
     local i out
     for ((i = 0; i < 100; i++)); do
-        out=$(stack_busctl --timeout=2 call org.psclogin.Auth1 /org/psclogin/Auth1 \
-            org.psclogin.Auth1 GetFlows s login 2>/dev/null) || out=""
-        case $out in "as 0" | "") ;; *) return 0 ;; esac
+        if out=$(stack_busctl --timeout=5 call org.psclogin.Auth1 /org/psclogin/Auth1 \
+            org.psclogin.Auth1 StartLogin sssss psc-probe psc-probe "" "" "" 2>&1); then
+            return 0
+        fi
+        case $out in
+        *provider_not_ready*) ;;
+        "Call failed: "[a-z]*[a-z_]": "*) return 0 ;;
+        *) stack_die "probe StartLogin failed: $out" ;;
+        esac
         sleep 0.1
     done
-    stack_die "psc-authd offers no flow after 10 s (provider not loaded?)"
+    stack_die "psc-authd did not load the provider in 10 s: $out"
+}
+
+# mock-psc removes its CA and client certificate when it stops; the daemon's configuration names
+# them, so they are kept (copied into $STACK_DIR, config rewritten) for a daemon (re)started while
+# the provider is down.
+stack_stop_mock() {
+    [ -n "${MOCK_PID:-}" ] || return 0
+    mkdir -p "$STACK_DIR/provider-keep"
+    cp -p "$MOCK_CA_FILE" "$MOCK_CLIENT_CERT" "$MOCK_CLIENT_KEY" "$STACK_DIR/provider-keep/"
+    MOCK_CA_FILE=$STACK_DIR/provider-keep/$(basename "$MOCK_CA_FILE")
+    MOCK_CLIENT_CERT=$STACK_DIR/provider-keep/$(basename "$MOCK_CLIENT_CERT")
+    MOCK_CLIENT_KEY=$STACK_DIR/provider-keep/$(basename "$MOCK_CLIENT_KEY")
+    stack_write_config
+    kill -TERM "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null
+    MOCK_PID=""
+    return 0
 }
 
 stack_stop_daemon() {
@@ -228,6 +267,32 @@ browser_approve() {
 browser_login() {
     local back
     back=$(browser_approve "$@") || return 1
+    [ -n "$back" ] || { echo "psc-stack: the wallet did not redirect" >&2; return 1; }
+    curl -sS -o "$STACK_DIR/callback-page.html" -w '%{http_code}' "$back"
+}
+
+# The wallet's login page (tests/mock-psc/login_page.cpp) holds one form: a hidden `login`, the
+# `idnat` text field, the `auth_mode` radio buttons and the `action` buttons. Nothing else of the
+# page is assumed, and the form is posted where its `action` attribute says.
+browser_form_approve() {
+    local url=$1 idnat=$2 mode=${3:-CARD} action=${4:-approve}
+    local page=$STACK_DIR/wallet-page.html target login
+    curl -sS --cacert "$MOCK_CA_FILE" -o "$page" "$url" || return 1
+    target=$(sed -n 's/.*<form method="post" action="\([^"]*\)".*/\1/p' "$page")
+    login=$(sed -n 's/.*<input type="hidden" name="login" value="\([^"]*\)".*/\1/p' "$page")
+    if [ -z "$target" ] || [ -z "$login" ]; then
+        echo "psc-stack: no login form on the wallet page" >&2
+        return 1
+    fi
+    case $target in /*) target=$MOCK_BASE_URL$target ;; esac
+    curl -sS --cacert "$MOCK_CA_FILE" -o /dev/null -w '%{redirect_url}' \
+        --data-urlencode "login=$login" --data-urlencode "idnat=$idnat" \
+        --data-urlencode "auth_mode=$mode" --data-urlencode "action=$action" "$target"
+}
+
+browser_form_login() {
+    local back
+    back=$(browser_form_approve "$@") || return 1
     [ -n "$back" ] || { echo "psc-stack: the wallet did not redirect" >&2; return 1; }
     curl -sS -o "$STACK_DIR/callback-page.html" -w '%{http_code}' "$back"
 }
