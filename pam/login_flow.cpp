@@ -194,6 +194,7 @@ private:
             log_.write(LOG_ERR, "Failed to authenticate: psc-authd answered for \"" + o.user +
                                     "\", not \"" + ctx_.user + "\"");
             conv_.error(text(Msg::err_wrong_user, ctx_.lang));
+            acknowledge(PAM_PERM_DENIED);
             return {PAM_PERM_DENIED, {}};
         }
         log_.write(LOG_NOTICE, "authenticated " + ctx_.user + " (idNat " + o.idnat + ", " +
@@ -207,7 +208,22 @@ private:
         return fail(e);
     }
 
-    AuthResult fail(const Error& e) { return {report_failure(conv_, log_, ctx_.lang, e), {}}; }
+    AuthResult fail(const Error& e) {
+        const int code = report_failure(conv_, log_, ctx_.lang, e);
+        acknowledge(code);
+        return {code, {}};
+    }
+
+    // OpenSSH's keyboard-interactive shows info and error lines only together with a prompt: without
+    // one more, an SSH user would never read why the login was refused. Not for
+    // PAM_AUTHINFO_UNAVAIL (the break-glass line prompts next anyway), nor once the conversation
+    // has failed. The answer is not used; the PAM code is already decided.
+    void acknowledge(int pam_code) {
+        if (pam_code == PAM_AUTHINFO_UNAVAIL || conv_failed_ ||
+            !use_prompt(ctx_.options.prompt, ctx_.rhost))
+            return;
+        (void)conv_.prompt(text(Msg::ack_failure, ctx_.lang));
+    }
 
     AuthResult timed_out() {
         cancel("timeout");

@@ -51,6 +51,7 @@ constexpr std::array kLines{
     Line{Msg::err_failed, "Erreur du service de connexion ({})", "Sign-in service error ({})"},
     Line{Msg::err_wrong_user, "Identité associée à un autre compte",
          "Identity belongs to another account"},
+    Line{Msg::ack_failure, "Appuyez sur Entrée pour fermer : ", "Press Enter to close: "},
 };
 
 const Line& lookup(Msg id) noexcept {

@@ -38,6 +38,7 @@ enum class Msg {
     err_invalid,
     err_failed,     // config, io, internal
     err_wrong_user, // the daemon answered for another account
+    ack_failure,    // last prompt after a refusal over SSH, so the reason is displayed
 };
 
 // lang=auto → from LC_ALL, LC_MESSAGES, LANG (in that order, POSIX precedence): "fr*" → fr,

@@ -120,6 +120,7 @@ ended_claire='PSC_EVENT="login_end" PAM_USER="claire"'
 # The prompt pam_psc ends with over SSH (SPEC §6): OpenSSH shows info text only with a prompt.
 PROMPT_PASTE='paste the address: $'
 PROMPT_ENTER='once approved: $'
+PROMPT_CLOSE='Press Enter to close: $'
 
 case_harness() {
     sshd_init
@@ -192,12 +193,13 @@ EOF
 }
 
 # Paste-back as IDNAT for USER; sets DRIVE status in RC.
-paste_back_as() { # NAME USER IDNAT
-    local name=$1 user=$2 idnat=$3
+paste_back_as() { # NAME USER IDNAT [SCRIPT LINES AFTER THE PASTE]
+    local name=$1 user=$2 idnat=$3 after=${4:-}
     ssh_drive "$name" "$user" <<EOF
 capture $SSH_DIR/$name.url (https://127\.0\.0\.1:[0-9]+/[^[:space:]]*)
 expect $PROMPT_PASTE
 send-file $SSH_DIR/$name.answer
+$after
 eof
 EOF
     wait_file "$SSH_DIR/$name.url" 30 || fail "no authorization URL before the prompt"
@@ -222,7 +224,10 @@ case_paste_back() {
 
 case_wrong_user() {
     start_all $'[service:sshd]\nflows = code'
-    paste_back_as wrong lucas "$STACK_MEDECIN"
+    # The refusal's reason is shown with a last prompt (OpenSSH shows messages only with one).
+    paste_back_as wrong lucas "$STACK_MEDECIN" "expect Access denied \\(mapping_other_user\\)
+expect $PROMPT_CLOSE
+send"
     [ $RC -eq 255 ] || fail "lucas logged in with claire's identity (exit $RC)"
     screen_has -x lucas && fail "a session ran as lucas"
     grep -q 'PSC_EVENT="login_end" PAM_USER="lucas".*PSC_REASON="mapping_other_user"' "$AUTHD_LOG" ||
@@ -239,6 +244,9 @@ case_timeout() {
     ssh_drive late claire <<EOF
 expect $PROMPT_ENTER
 wait-file $SSH_DIR/late
+send
+expect Sign-in timed out
+expect $PROMPT_CLOSE
 send
 eof
 EOF

@@ -396,6 +396,52 @@ static void test_no_common_flow_fails_without_start(void**) {
     assert_true(log.has("no_flow"));
 }
 
+// Over SSH, a refusal ends with one more prompt: OpenSSH shows the error line only with it.
+static void test_ssh_denial_ends_with_ack_prompt(void**) {
+    FakeApi api;
+    FakeConv conv;
+    FakeLog log;
+    api.flows = std::vector<std::string>{"ciba"};
+    api.display = Display{"ciba", "", "", "42", "", 120, false};
+    conv.answer(""); // Enter once "approved"
+    conv.answer(""); // Enter to close
+    api.waits.emplace_back(make_error(Errc::denied, "category_denied", "student"));
+    assert_int_equal(run_login(api, conv, log, ctx("192.0.2.7")).pam_code, PAM_PERM_DENIED);
+    assert_true(conv.showed("Access denied (category_denied)"));
+    assert_int_equal(conv.prompts.size(), 2);
+    assert_true(conv.prompts[1].ends_with("Press Enter to close: "));
+}
+
+// The answer to that last prompt changes nothing, even a failed conversation.
+static void test_ssh_ack_prompt_failure_keeps_code(void**) {
+    FakeApi api;
+    FakeConv conv;
+    FakeLog log;
+    api.fail_start = true;
+    api.start_error = make_error(Errc::unknown_user, "mapping_no_identity", "unmapped");
+    assert_int_equal(run_login(api, conv, log, ctx("192.0.2.7")).pam_code, PAM_USER_UNKNOWN);
+    assert_int_equal(conv.prompts.size(), 1); // the ack prompt; the fake answers Ctrl-C
+    assert_true(conv.prompts[0].ends_with("Press Enter to close: "));
+}
+
+// No ack prompt locally (the terminal shows errors), nor for PAM_AUTHINFO_UNAVAIL, whose
+// break-glass line prompts next anyway.
+static void test_no_ack_prompt_locally_or_when_unavailable(void**) {
+    FakeApi api;
+    FakeConv conv;
+    FakeLog log;
+    api.waits.emplace_back(make_error(Errc::denied, "category_denied", "student"));
+    assert_int_equal(run_login(api, conv, log, ctx()).pam_code, PAM_PERM_DENIED);
+    assert_true(conv.prompts.empty());
+    FakeApi down;
+    down.fail_start = true;
+    down.start_error = make_error(Errc::unavailable, "provider_not_ready", "down");
+    FakeConv ssh;
+    assert_int_equal(run_login(down, ssh, log, ctx("192.0.2.7")).pam_code, PAM_AUTHINFO_UNAVAIL);
+    assert_true(ssh.prompts.empty());
+    assert_true(ssh.showed("unavailable (provider_not_ready)"));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_success_passive_wait),
@@ -421,6 +467,9 @@ int main() {
         cmocka_unit_test(test_menu_conversation_error),
         cmocka_unit_test(test_prompt_never_takes_first_flow),
         cmocka_unit_test(test_no_common_flow_fails_without_start),
+        cmocka_unit_test(test_ssh_denial_ends_with_ack_prompt),
+        cmocka_unit_test(test_ssh_ack_prompt_failure_keeps_code),
+        cmocka_unit_test(test_no_ack_prompt_locally_or_when_unavailable),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
