@@ -60,13 +60,9 @@ Result<std::unique_ptr<CibaLogin>> CibaLogin::create(const FlowContext& ctx, std
 
 Status CibaLogin::send(CibaChannel channel) {
     const Config& cfg = *ctx_.cfg;
-    auto auth = client_auth_for(cfg, ctx_.client_secret, ctx_.signing_key);
-    if (!auth)
-        return std::move(auth).error();
-    auto endpoint = endpoint_for(ctx_.provider->metadata(), "backchannel_authentication_endpoint",
-                                 uses_mtls(cfg));
-    if (!endpoint)
-        return std::move(endpoint).error();
+    auto call = provider_call(ctx_, "backchannel_authentication_endpoint");
+    if (!call)
+        return std::move(call).error();
     CibaAuthParams params;
     params.scope = space_joined(cfg.provider.scopes);
     params.acr_values = space_joined(cfg.provider.acr_values);
@@ -74,7 +70,8 @@ Status CibaLogin::send(CibaChannel channel) {
     params.binding_message = binding_;
     // PSC's own parameter; other providers ignore unknown parameters (RFC 6749 §3.1).
     params.channel = std::string(to_string(channel));
-    auto form = build_ciba_auth_request(*auth, *endpoint, params, std::chrono::system_clock::now());
+    auto form =
+        build_ciba_auth_request(call->auth, call->endpoint, params, std::chrono::system_clock::now());
     if (!form)
         return std::move(form).error();
     auto id = ctx_.http->start(to_http_request(*form),
@@ -109,13 +106,10 @@ void CibaLogin::on_auth(Result<HttpResponse> resp) {
 }
 
 Result<HttpFormRequest> CibaLogin::poll_request() const {
-    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret, ctx_.signing_key);
-    if (!auth)
-        return std::move(auth).error();
-    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", uses_mtls(*ctx_.cfg));
-    if (!endpoint)
-        return std::move(endpoint).error();
-    return build_ciba_token_request(*auth, *endpoint, auth_req_id_.view(),
+    auto call = provider_call(ctx_, "token_endpoint");
+    if (!call)
+        return std::move(call).error();
+    return build_ciba_token_request(call->auth, call->endpoint, auth_req_id_.view(),
                                     std::chrono::system_clock::now());
 }
 

@@ -19,6 +19,16 @@ bool uses_mtls(const Config& cfg) noexcept {
     return cfg.provider.token_auth_method == TokenAuthMethod::tls_client_auth;
 }
 
+Result<ProviderCall> provider_call(const FlowContext& ctx, std::string_view endpoint_name) {
+    auto auth = client_auth_for(*ctx.cfg, ctx.client_secret, ctx.signing_key);
+    if (!auth)
+        return std::move(auth).error();
+    auto endpoint = endpoint_for(ctx.provider->metadata(), endpoint_name, uses_mtls(*ctx.cfg));
+    if (!endpoint)
+        return std::move(endpoint).error();
+    return ProviderCall{std::move(*auth), std::move(*endpoint)};
+}
+
 Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret,
                                    const JwsSigningKey* signing_key) {
     ClientAuth auth;
@@ -116,13 +126,10 @@ Status CodeLogin::on_paste(std::string_view address) {
 
 void CodeLogin::redeem(const CallbackResponse& resp) {
     redeeming_ = true;
-    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret, ctx_.signing_key);
-    if (!auth)
-        return finish(std::move(auth).error());
-    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", uses_mtls(*ctx_.cfg));
-    if (!endpoint)
-        return finish(std::move(endpoint).error());
-    auto form = build_code_token_request(*auth, *endpoint, resp.code.view(), redirect_uri_,
+    auto call = provider_call(ctx_, "token_endpoint");
+    if (!call)
+        return finish(std::move(call).error());
+    auto form = build_code_token_request(call->auth, call->endpoint, resp.code.view(), redirect_uri_,
                                          auth_.pkce.verifier.view(),
                                          std::chrono::system_clock::now());
     if (!form)

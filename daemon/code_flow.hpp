@@ -31,6 +31,16 @@ namespace psc {
 // True when requests go over mTLS (tls_client_auth): RFC 8705 endpoint aliases are used.
 [[nodiscard]] bool uses_mtls(const Config& cfg) noexcept;
 
+// What every authenticated request to the provider needs: the client authentication (built
+// afresh: a private_key_jwt assertion is single-use) and the named discovery endpoint (its
+// mtls_endpoint_aliases entry under mTLS). Reasons: client_auth_for's, endpoint_for's.
+struct ProviderCall {
+    ClientAuth auth;
+    std::string endpoint;
+};
+[[nodiscard]] Result<ProviderCall> provider_call(const FlowContext& ctx,
+                                                 std::string_view endpoint_name);
+
 class CodeLogin {
 public:
     using Done = LoginFinisher::Done;

@@ -39,15 +39,12 @@ Result<std::unique_ptr<DeviceLogin>> DeviceLogin::create(const FlowContext& ctx,
 
 Status DeviceLogin::authorize(HttpClient& blocking) {
     const Config& cfg = *ctx_.cfg;
-    auto auth = client_auth_for(cfg, ctx_.client_secret, ctx_.signing_key);
-    if (!auth)
-        return std::move(auth).error();
-    auto endpoint =
-        endpoint_for(ctx_.provider->metadata(), "device_authorization_endpoint", uses_mtls(cfg));
-    if (!endpoint)
-        return std::move(endpoint).error();
-    auto form = build_device_authorization_request(
-        *auth, *endpoint, space_joined(cfg.provider.scopes), std::chrono::system_clock::now());
+    auto call = provider_call(ctx_, "device_authorization_endpoint");
+    if (!call)
+        return std::move(call).error();
+    auto form = build_device_authorization_request(call->auth, call->endpoint,
+                                                   space_joined(cfg.provider.scopes),
+                                                   std::chrono::system_clock::now());
     if (!form)
         return std::move(form).error();
     auto resp = perform(blocking, to_http_request(*form));
@@ -77,13 +74,10 @@ Status DeviceLogin::authorize(HttpClient& blocking) {
 }
 
 Result<HttpFormRequest> DeviceLogin::poll_request() const {
-    auto auth = client_auth_for(*ctx_.cfg, ctx_.client_secret, ctx_.signing_key);
-    if (!auth)
-        return std::move(auth).error();
-    auto endpoint = endpoint_for(ctx_.provider->metadata(), "token_endpoint", uses_mtls(*ctx_.cfg));
-    if (!endpoint)
-        return std::move(endpoint).error();
-    return build_device_token_request(*auth, *endpoint, device_code_.view(),
+    auto call = provider_call(ctx_, "token_endpoint");
+    if (!call)
+        return std::move(call).error();
+    return build_device_token_request(call->auth, call->endpoint, device_code_.view(),
                                       std::chrono::system_clock::now());
 }
 
