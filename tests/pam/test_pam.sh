@@ -221,6 +221,30 @@ case_ciba() {
     pass "sudo stack, CIBA: binding code $(grep -oE '>> [0-9]{2} <<' "$OUT" | head -n 1) → PAM_SUCCESS"
 }
 
+# Device grant (RFC 8628, a generic provider; PSC does not offer it): the console shows the address
+# and the code to type; the user approves on the provider's device page.
+case_device() {
+    example_service login
+    start_stack $'[provider]\nprofile = generic\nscopes = openid scope_all\nacr_values = eidas1
+[mapping]\nidentity_claim = preferred_username\n[service:login]\nflows = device' --device-grant
+    drive device login claire --ops auth,account
+    wait_out 'Code to enter: '
+    local url code out
+    url=$(grep -oE 'https://127\.0\.0\.1:[0-9]+/wallet/device[^ ]*' "$OUT" | head -n 1)
+    code=$(sed -nE 's/.*Code to enter: ([^ ]+).*/\1/p' "$OUT" | head -n 1)
+    [ -n "$url" ] && [ -n "$code" ] || fail "no verification address or user code shown"
+    out=$(curl -sS --cacert "$MOCK_CA_FILE" --data-urlencode "user_code=$code" \
+        --data-urlencode "idnat=$STACK_MEDECIN" --data-urlencode "auth_mode=MOBILE" \
+        --data-urlencode "action=approve" "$url") || fail "the device page did not answer"
+    grep -qF "Done" <<<"$out" || fail "the device page did not accept the code: $out"
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    expect_syslog 'authenticated claire .*device'
+    expect_nothing_pending
+    pass "login stack, device grant: address and code $code shown → PAM_SUCCESS"
+}
+
 case_ciba_prompt() {
     example_service polkit-1
     start_stack $'[service:polkit-1]\nflows = ciba' --ciba-interval 1
