@@ -91,8 +91,10 @@ int open_session(pam_handle_t* pamh, int, int argc, const char** argv) {
         return PAM_SUCCESS;
     const char* user = nullptr;
     if (pam_get_item(pamh, PAM_USER, reinterpret_cast<const void**>(&user)) != PAM_SUCCESS ||
-        user == nullptr)
-        return PAM_SUCCESS;
+        user == nullptr || *user == '\0') {
+        log.write(LOG_ERR, "Failed to open the session: no PAM_USER");
+        return PAM_SESSION_ERR;
+    }
     // No decision (another module authenticated): nothing to export, which is not an error.
     const Decision* d = find_decision(pamh, decision_key(user));
     if (d == nullptr || d->user != user)

@@ -11,7 +11,8 @@
 // "RESULT <op> <PAM_CODE_NAME>" for each operation and "ENV NAME=value" for PSC_* after a
 // session opened. Answers to prompts are read from stdin, one line each; end of input (or the line
 // "!fail") makes the conversation fail, as Ctrl-C does in a real application.
-// --switch-user sets PAM_USER after auth (an application that changed its mind about the user).
+// --switch-user sets PAM_USER after auth (an application that changed its mind about the user);
+// "-" sets it to the empty string.
 // pam_syslog lines go to stderr as "SYSLOG: …" (libpam's __syslog_chk is interposed below).
 // Exit status: 0 when every operation returned PAM_SUCCESS, else 1; 2 on a usage error.
 #include <cstdarg>
@@ -211,8 +212,9 @@ int main(int argc, char** argv) {
             status = 1;
             break;
         }
+        // "-" clears PAM_USER (an application that lost it): pam_psc must fail, not carry on.
         if (op == "auth" && !a.switch_user.empty())
-            (void)pam_set_item(pamh, PAM_USER, a.switch_user.c_str());
+            (void)pam_set_item(pamh, PAM_USER, a.switch_user == "-" ? "" : a.switch_user.c_str());
     }
     pam_end(pamh, r);
     return status;

@@ -465,7 +465,15 @@ EOF
     expect_result session PAM_SUCCESS
     expect_out '^ENV PSC_IDNAT=810001234567$'
     expect_out '^ENV PSC_PROFESSION=10$'
-    pass "session env: PSC_IDNAT and PSC_PROFESSION exported"
+    # PAM_USER lost after auth: the session fails (nothing exported), it does not pretend.
+    ciba_approve
+    drive env-nouser env claire --ops auth,session --switch-user -
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result session PAM_SESSION_ERR
+    refute_out '^ENV PSC_'
+    expect_syslog 'no PAM_USER'
+    pass "session env: PSC_IDNAT and PSC_PROFESSION exported; PAM_USER lost → PAM_SESSION_ERR"
 }
 
 "case_$CASE"
