@@ -15,6 +15,12 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"status", psc::ctl::cmd_status, "is psc-authd running, is the configuration valid"},
+    {"sessions", psc::ctl::cmd_sessions, "list the logins psc-authd holds (root)"},
+    {"jwks", psc::ctl::cmd_jwks, "jwks refresh: refetch discovery and JWKS now (root)"},
+    {"map", psc::ctl::cmd_map, "the local account(s) an idNat maps to"},
+    {"discover", psc::ctl::cmd_discover, "fetch and check discovery document and JWKS"},
+    {"login", psc::ctl::cmd_login, "run one login for a user through psc-authd"},
     {"check-config", psc::ctl::cmd_check_config, "check psc-login.conf and its drop-ins"},
     {"verify-id-token", psc::ctl::cmd_verify_id_token,
      "check an ID token's signature and claims offline"},

@@ -22,6 +22,11 @@
 
 namespace psc {
 
+// How psc-authd (and pscctl discover) talk to the provider: https only unless
+// allow_insecure_http, the configured CA, the client certificate under tls_client_auth, the
+// connect/total timeouts and the response size cap.
+[[nodiscard]] HttpOptions http_options(const Config& cfg);
+
 struct ProviderStateOptions {
     // First retry after a failed load; doubled per failure up to retry_max.
     std::chrono::seconds retry_min{5};

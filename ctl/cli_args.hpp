@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Small argument parsing shared by the pscctl subcommands: "--opt VALUE" / "--opt=VALUE" options
+// and positional words, plus loading the configuration the way check-config does.
+#pragma once
+
+#include "config.hpp"
+#include "result.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace psc::ctl {
+
+struct ParsedArgs {
+    std::vector<std::string> positional;
+    std::vector<std::pair<std::string, std::string>> options; // name (with "--") → value
+    bool help = false;
+    std::string error; // non-empty: bad usage, with the offending word
+};
+
+// `value_options` are the options that take a value (e.g. {"--config", "--service"}); any other
+// word starting with '-' is an error, "-h"/"--help" sets help.
+[[nodiscard]] ParsedArgs parse_args(int argc, char** argv,
+                                    const std::vector<std::string_view>& value_options);
+// The last value given for an option.
+[[nodiscard]] std::optional<std::string> option(const ParsedArgs& a, std::string_view name);
+
+// load_config() as check-config does (files owned by the caller accepted when not root, with a
+// note on stderr); diagnostics go to stderr. Reason on failure: config_invalid.
+[[nodiscard]] Result<Config> load_config_for_cli(const std::string& path, bool quiet_note = false);
+
+} // namespace psc::ctl

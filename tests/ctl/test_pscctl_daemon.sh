@@ -1,0 +1,169 @@
+#!/bin/bash
+# pscctl's daemon and provider commands (SPEC §1) against the real stack of
+# tests/support/psc-stack.sh: status with and without psc-authd, sessions as root and refused as
+# a test user, jwks refresh rate-limited and allowed, map for a mapped and an unmapped idNat,
+# discover against mock-psc, and a CIBA login approved by mock-psc's script. Each case checks the
+# exit status and the line an administrator reads.
+PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=../integration/integ-lib.sh
+. "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
+
+PSCCTL=${PSC_PSCCTL:?PSC_PSCCTL must name the pscctl binary}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=1:abort_on_error=1}
+OUT=""
+RC=0
+
+# ctl [--as UID] ARGS...: runs pscctl (with the test accounts), output in $OUT, status in $RC.
+ctl() {
+    local -a prefix=()
+    if [ "${1:-}" = --as ]; then
+        prefix=(setpriv --reuid="$2" --regid="$2" --clear-groups --)
+        shift 2
+    fi
+    RC=0
+    OUT=$("${prefix[@]}" env LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" 2>&1 </dev/null) || RC=$?
+}
+
+# expect RC TEXT: the last pscctl exited RC and printed a line containing TEXT.
+expect() {
+    [ "$RC" = "$1" ] || fail "exit $RC, expected $1; output:
+$OUT" || return 1
+    grep -qF -- "$2" <<<"$OUT" || fail "no \"$2\" in:
+$OUT"
+}
+
+status_with_daemon() {
+    ctl status --config "$PSC_CONFIG" && expect 0 "daemon: running, version" &&
+        expect 0 "config: OK ($PSC_CONFIG"
+}
+
+status_without_daemon() {
+    stack_stop_daemon
+    ctl status --config "$PSC_CONFIG"
+    expect 3 "daemon: not running" || return 1
+    DBUS_SYSTEM_BUS_ADDRESS=unix:path=$STACK_DIR/no-such-bus ctl status --config "$PSC_CONFIG"
+    expect 3 "daemon: not reachable"
+}
+
+sessions_root_lists_pending() {
+    must_start claire psc-code code 192.0.2.7 || return 1
+    ctl sessions
+    expect 0 "${LOGIN_ID:0:8}  claire" || return 1
+    expect 0 "192.0.2.7" && expect 0 "1 login(s)" || return 1
+    grep -qF -- "$LOGIN_ID" <<<"$OUT" && fail "the full login id is shown" || return 0
+}
+
+sessions_refused_non_root() {
+    ctl --as 1001 sessions
+    expect 1 "refused: caller_not_root"
+}
+
+jwks_refresh_rate_limited() {
+    ctl jwks refresh
+    expect 1 "refused: jwks_rate_limited"
+}
+
+jwks_refresh_refused_non_root() {
+    ctl --as 1001 jwks refresh
+    expect 1 "refused: caller_not_root"
+}
+
+map_mapped_idnat() {
+    ctl map "$STACK_MEDECIN" --config "$PSC_CONFIG"
+    expect 0 "claire (uid 1001): OK"
+}
+
+map_unmapped_idnat() {
+    ctl map 810000000001 --config "$PSC_CONFIG"
+    expect 1 "is not mapped to any local account"
+}
+
+map_system_account() {
+    ctl map 810000000002 --config "$PSC_CONFIG"
+    expect 1 "root: refused: system_user"
+}
+
+map_bad_idnat() {
+    ctl map 'not an idnat' --config "$PSC_CONFIG"
+    expect 2 "invalid arguments"
+}
+
+discover_mock_psc() {
+    ctl discover --config "$PSC_CONFIG"
+    expect 0 "issuer                                   $MOCK_ISSUER" || return 1
+    expect 0 "check issuer: OK" && expect 0 "check PSC wallet path: OK" || return 1
+    expect 0 "check algs: OK (RS256" && expect 0 "check jwks: OK" && expect 0 "key kid="
+}
+
+login_ciba_approved() {
+    ciba_script '{"outcome":"approve","approve_after":1}' || return 1
+    ctl login claire --service psc-ciba --flow ciba
+    expect 0 "OK: user=claire idnat=$STACK_MEDECIN" && expect 0 "check that your phone shows"
+}
+
+# The code flow with the browser's final address pasted on stdin (the paste-back of SPEC §2.2).
+login_code_pasted() {
+    local fifo=$STACK_DIR/login-in out=$STACK_DIR/login-out url="" back i pid rc=0
+    mkfifo "$fifo"
+    LD_PRELOAD=libnss_wrapper.so "$PSCCTL" login claire --service psc-code <"$fifo" >"$out" 2>&1 &
+    pid=$!
+    exec 7>"$fifo"
+    for ((i = 0; i < 100; i++)); do
+        url=$(sed -n 's/^open: //p' "$out")
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || { exec 7>&-; wait "$pid"; fail "no address shown: $(cat "$out")"; return 1; }
+    back=$(browser_approve "$url" "$STACK_MEDECIN") || { exec 7>&-; wait "$pid"; return 1; }
+    printf '%s\n' "$back" >&7
+    exec 7>&-
+    wait "$pid" || rc=$?
+    RC=$rc OUT=$(cat "$out")
+    expect 0 "OK: user=claire idnat=$STACK_MEDECIN"
+}
+
+login_unknown_service_flow_refused() {
+    ctl login claire --service psc-code --flow ciba
+    [ "$RC" = 1 ] || fail "exit $RC, expected 1: $OUT" || return 1
+    expect 1 "FAILED: "
+}
+
+ciba_script() {
+    local out
+    out=$(mock_control "{\"ciba\":$1}") || fail "mock control failed" || return 1
+    case $out in *'"error"'*) fail "mock refused $1: $out" || return 1 ;; esac
+}
+
+jwks_refresh_ok() {
+    sleep 1.2
+    ctl jwks refresh
+    expect 0 "OK"
+}
+
+stack_init
+stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas" "$STACK_PHARMACIEN sophie" \
+    "810000000002 root"
+stack_config_extra <<EOF
+[service:psc-ciba]
+flows = ciba
+
+[service:psc-code]
+flows = code
+EOF
+stack_start --ciba-interval 1
+stack_wait_ready
+run_some_cases jwks_refresh_rate_limited jwks_refresh_refused_non_root status_with_daemon \
+    sessions_root_lists_pending sessions_refused_non_root map_mapped_idnat map_unmapped_idnat \
+    map_system_account map_bad_idnat discover_mock_psc login_ciba_approved \
+    login_code_pasted login_unknown_service_flow_refused status_without_daemon
+stack_stop
+
+# A second stack whose refresh rate limit is 1 s: a refresh after it is allowed.
+stack_init
+stack_config_extra <<EOF
+[limits]
+jwks_refetch_interval = 1s
+EOF
+stack_start
+stack_wait_ready
+run_cases jwks_refresh_ok
