@@ -111,8 +111,11 @@ watch_output() {
 }
 
 set +e
-LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$pamdir \
-    stdbuf -oL pamtester -v login "$user" authenticate acct_mgmt </dev/null 2>&1 | watch_output
+# pam_wrapper is preloaded into pamtester only: a wrapper loaded into stdbuf too would leave its
+# copy of the service directory in /tmp when stdbuf execs.
+PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$pamdir stdbuf -oL bash -c \
+    'LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }libpam_wrapper.so" exec pamtester -v login "$1" authenticate acct_mgmt' \
+    demo "$user" </dev/null 2>&1 | watch_output
 rc=${PIPESTATUS[0]}
 set -e
 
