@@ -355,13 +355,15 @@ static void test_code_bound_to_redirect_uri(void**) {
 }
 
 static void test_codes_and_access_tokens_expire(void**) {
-    auto m = start_mock({"--code-ttl", "1", "--access-ttl", "1"});
+    // 3 s lifetimes: short enough to wait out, long enough for the login itself on a loaded
+    // 2-core CI machine (1 s failed there once).
+    auto m = start_mock({"--code-ttl", "3", "--access-ttl", "3"});
     const MockState& s = m->state();
     auto login = code_login(*m, kMedecin);
     assert_true(login.tokens.has_value());
     AuthRequest req;
     const std::string code = fresh_code(*m, &req);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3600));
     const Secret secret(s.client_secret);
     auto c = m->client();
     expect_oauth_error(
