@@ -9,7 +9,6 @@ PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
 
 PSCCTL=${PSC_PSCCTL:?PSC_PSCCTL must name the pscctl binary}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=1:abort_on_error=1}
 OUT=""
 RC=0
 

@@ -50,6 +50,10 @@ PSC_AUTHD=${PSC_AUTHD:-$PSC_BUILD_DIR/daemon/psc-authd}
 MOCK_PSC=${MOCK_PSC:-$PSC_BUILD_DIR/tests/mock-psc/mock-psc}
 export NSS_WRAPPER_PASSWD=${NSS_WRAPPER_PASSWD:-$PSC_SOURCE_ROOT/tests/data/nss/passwd}
 export NSS_WRAPPER_GROUP=${NSS_WRAPPER_GROUP:-$PSC_SOURCE_ROOT/tests/data/nss/group}
+# Sanitizer builds: nss_wrapper is preloaded ahead of ASan's runtime in the daemon and the test
+# clients, which ASan refuses unless told it is fine — whatever else the caller asked for (meson
+# sets ASAN_OPTIONS itself when the environment has none).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 STACK_MEDECIN=810001234567
 STACK_PHARMACIEN=810002345678
@@ -174,7 +178,6 @@ stack_start_daemon() {
     AUTHD_LOG=$STACK_DIR/psc-authd.log
     : >>"$AUTHD_LOG"
     LD_PRELOAD=libnss_wrapper.so \
-        ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=1:abort_on_error=1} \
         "$PSC_AUTHD" --config "$PSC_CONFIG" "$@" >>"$AUTHD_LOG" 2>&1 &
     AUTHD_PID=$!
     local i
