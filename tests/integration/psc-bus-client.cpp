@@ -25,9 +25,11 @@
 //
 // Exit codes: 0 after quit/EOF; 1 cannot connect to the bus; 2 usage; 3 the StartLogin given on
 // the command line failed (the error line was printed).
+#include "bus_client.hpp" // pscctl's read_bus_dict
 #include "errors.hpp"
 #include "owned.hpp"
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -71,41 +73,9 @@ void say_error(const BusError& err, int r) {
         say("error local " + std::to_string(-r));
 }
 
-// Reads an a{sv} whose values are s, u or b into text.
-int read_dict(sd_bus_message* m, std::map<std::string, std::string>& out) {
-    int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-    while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-        const char* key = nullptr;
-        const char* contents = nullptr;
-        char type = 0;
-        if ((r = sd_bus_message_read(m, "s", &key)) < 0 ||
-            (r = sd_bus_message_peek_type(m, &type, &contents)) < 0 ||
-            (r = sd_bus_message_enter_container(m, 'v', contents)) < 0)
-            return r;
-        const std::string sig = contents ? contents : "";
-        if (sig == "s") {
-            const char* s = nullptr;
-            r = sd_bus_message_read(m, "s", &s);
-            out[key] = s ? s : "";
-        } else if (sig == "u") {
-            std::uint32_t u = 0;
-            r = sd_bus_message_read(m, "u", &u);
-            out[key] = std::to_string(u);
-        } else if (sig == "b") {
-            int b = 0;
-            r = sd_bus_message_read(m, "b", &b);
-            out[key] = b ? "true" : "false";
-        } else {
-            r = sd_bus_message_skip(m, contents);
-            out[key] = "?" + sig;
-        }
-        if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0 ||
-            (r = sd_bus_message_exit_container(m)) < 0)
-            return r;
-    }
-    if (r < 0)
-        return r;
-    return sd_bus_message_exit_container(m);
+// pscctl's reader of the a{sv} answers (s, u and b values as text).
+int read_dict(sd_bus_message* m, psc::ctl::BusDict& out) {
+    return psc::ctl::read_bus_dict(m, out).ok() ? 0 : -EBADMSG;
 }
 
 void say_done(const std::map<std::string, std::string>& d) {
