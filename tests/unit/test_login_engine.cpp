@@ -5,6 +5,7 @@
 #include "testing.hpp"
 
 #include "config.hpp"
+#include "engine_test_config.hpp"
 #include "event_loop.hpp"
 #include "login_engine.hpp"
 #include "mock_harness.hpp"
@@ -43,32 +44,7 @@ std::string write_map() {
 }
 
 Config test_config() {
-    const auto& s = shared_mock().state();
-    auto cfg = load_config_from_text("test.conf", "[provider]\nissuer = " + s.issuer +
-                                                       "\nclient_id = " + s.client_id +
-                                                       "\ntoken_auth_method = tls_client_auth" +
-                                                       "\ntls_client_cert = " + s.client_cert +
-                                                       "\ntls_client_key = " + s.client_key + "\n");
-    assert_ok(cfg);
-    Config c = std::move(*cfg);
-    c.provider.profile = Profile::psc_sandbox; // PSC's wallet discovery path
-    c.provider.discovery_url = s.discovery_url;
-    c.provider.ca_file = s.ca_file;
-    c.provider.token_auth_method = TokenAuthMethod::tls_client_auth;
-    c.provider.tls_client_cert = s.client_cert;
-    c.provider.tls_client_key = s.client_key;
-    c.provider.scopes = {"openid", "scope_all"};
-    c.provider.acr_values = {"eidas1"};
-    c.provider.acr_accept = {"eidas1"};
-    c.provider.userinfo = true;
-    c.provider.http_timeout = std::chrono::seconds(5);
-    c.limits.jwks_refetch_interval = std::chrono::seconds(0);
-    c.callback.listen_port = 0;
-    c.mapping.identity_claim = "preferred_username";
-    c.mapping.alias_claim = "otherIds";
-    c.mapping.map_file = write_map();
-    c.login.timeout = std::chrono::seconds(20);
-    return c;
+    return mocktest::engine_test_config(shared_mock().state(), write_map());
 }
 
 bool run_until(sd_event* ev, const std::function<bool()>& done, std::chrono::milliseconds limit) {

@@ -6,6 +6,7 @@
 // Three mocks in turn: the main one (--ciba-interval 1, --device-grant, a registered client
 // public key), one whose requests expire after 3 s, and one without the device grant.
 #include "config.hpp"
+#include "engine_test_config.hpp"
 #include "event_loop.hpp"
 #include "json.hpp"
 #include "keys.hpp"
@@ -57,28 +58,7 @@ std::string write_map(const std::string& content = std::string(kMedecin) + " cla
 
 // PSC sandbox shape: CIBA first, then the code flow; mTLS client authentication.
 Config test_config() {
-    const auto& s = shared_mock().state();
-    auto cfg = load_config_from_text("test.conf", "[provider]\nissuer = " + s.issuer +
-                                                      "\nclient_id = " + s.client_id +
-                                                      "\ntoken_auth_method = tls_client_auth" +
-                                                      "\ntls_client_cert = " + s.client_cert +
-                                                      "\ntls_client_key = " + s.client_key + "\n");
-    assert_ok(cfg);
-    Config c = std::move(*cfg);
-    c.provider.profile = Profile::psc_sandbox;
-    c.provider.discovery_url = s.discovery_url;
-    c.provider.ca_file = s.ca_file;
-    c.provider.scopes = {"openid", "scope_all"};
-    c.provider.acr_values = {"eidas1"};
-    c.provider.acr_accept = {"eidas1"};
-    c.provider.userinfo = true;
-    c.provider.http_timeout = seconds(5);
-    c.limits.jwks_refetch_interval = seconds(0);
-    c.callback.listen_port = 0;
-    c.mapping.identity_claim = "preferred_username";
-    c.mapping.alias_claim = "otherIds";
-    c.mapping.map_file = write_map();
-    c.login.timeout = seconds(20);
+    Config c = mocktest::engine_test_config(shared_mock().state(), write_map());
     c.login.flows = {Flow::ciba, Flow::code};
     c.login.ciba_channel = CibaChannel::mobile;
     ServiceOverride card;
