@@ -140,8 +140,10 @@ std::string dirname_of(const std::string& path) {
 void note_sections(LoadState& st, const IniDocument& doc) {
     for (const auto& s : doc.sections) {
         if (!config_detail::is_known_section(s.name)) {
-            st.diag.warn(doc.file, s.line, "unknown_section",
-                         "unknown section [" + strip_control(s.name) + "] (ignored)");
+            st.diag.error(doc.file, s.line, "unknown_section",
+                          "unknown section [" + strip_control(s.name) +
+                              "] (expected provider, callback, login, mapping, limits or "
+                              "service:NAME)");
             continue;
         }
         st.sections.try_emplace(s.name, Location{doc.file, s.line, false});
@@ -201,6 +203,10 @@ void build(LoadState& st, const std::vector<IniDocument>& docs) {
     for (const auto& e : entries)
         config_detail::apply_entry(st, *e.file, *e.entry);
     derive_defaults(st);
+    for (const auto& [name, loc] : st.sections)
+        if (name.rfind("service:", 0) == 0)
+            st.cfg.service_locations.emplace(name.substr(8),
+                                             loc.file + ":" + std::to_string(loc.line));
     // Cross-key rules on a config with bad values would mostly report consequences of those.
     if (st.diag.errors.size() == errors_before)
         config_detail::validate_config(st);
@@ -331,6 +337,18 @@ std::string_view to_string(CibaChannel c) noexcept {
 
 std::string_view to_string(AuthMode m) noexcept {
     return m == AuthMode::card ? "CARD" : "MOBILE";
+}
+
+std::string_view to_string(ConfirmCode c) noexcept {
+    switch (c) {
+    case ConfirmCode::always:
+        return "always";
+    case ConfirmCode::never:
+        return "never";
+    case ConfirmCode::automatic:
+        break;
+    }
+    return "auto";
 }
 
 } // namespace psc

@@ -43,6 +43,10 @@ enum class AcrMissing { accept, reject };
 enum class Flow { code, ciba, device }; // `code` includes paste-back (SPEC §2.2)
 enum class CibaChannel { mobile, card };
 enum class AuthMode { card, mobile };
+// confirm_code (SPEC §2.1, [callback]): whether a callback that reached the listener must be
+// confirmed by typing, at the prompt, the short code its page shows. auto: only when the
+// redirect_uri is not loopback (a bastion, where someone else's browser can complete a login).
+enum class ConfirmCode { automatic, always, never };
 
 [[nodiscard]] std::string_view to_string(Profile p) noexcept;
 [[nodiscard]] std::string_view to_string(TokenAuthMethod m) noexcept;
@@ -50,6 +54,7 @@ enum class AuthMode { card, mobile };
 [[nodiscard]] std::string_view to_string(Flow f) noexcept;
 [[nodiscard]] std::string_view to_string(CibaChannel c) noexcept;
 [[nodiscard]] std::string_view to_string(AuthMode m) noexcept;
+[[nodiscard]] std::string_view to_string(ConfirmCode c) noexcept;
 
 using Seconds = std::chrono::seconds;
 
@@ -92,14 +97,24 @@ struct CallbackConfig {
     std::string redirect_uri; // empty: http://<callback_listen>/callback is used
     std::string tls_cert;
     std::string tls_key;
+    ConfirmCode confirm_code = ConfirmCode::automatic;
 };
 
 struct LoginSettings {
     std::vector<Flow> flows{Flow::code}; // in the order offered at the prompt
     Seconds timeout{180};
     CibaChannel ciba_channel = CibaChannel::mobile;
+    // Pending logins, counted apart for the local seat (no rhost) and for remote logins, so that
+    // remote logins never make a console, GDM or screen-unlock login answer Busy (SPEC §9).
     unsigned max_pending = 1024;
-    unsigned max_pending_per_user = 4;
+    unsigned max_pending_per_user = 4;    // each of local and remote, per user
+    unsigned max_pending_per_source = 16; // remote logins from one rhost, all users together
+    // CIBA pushes to one person's phone (PSC.md "CIBA": push fatigue): per user, the local seat
+    // and remote logins have their own budget of `burst` pushes, refilled one per `interval`;
+    // an access_denied on the phone stops that budget's pushes for `deny_cooldown`.
+    unsigned ciba_push_burst = 3;
+    Seconds ciba_push_interval{30};
+    Seconds ciba_deny_cooldown{120};
 };
 
 // Authorization rules from UserInfo (SPEC §4); may be overridden per service.
@@ -154,6 +169,8 @@ struct Config {
     LimitsConfig limits;
     std::map<std::string, ServiceOverride, std::less<>> services;
     std::vector<std::string> files; // main file then drop-ins, in the order applied
+    // Where each [service:NAME] section was first seen, "file:line" (check-config's messages).
+    std::map<std::string, std::string, std::less<>> service_locations;
 
     // The effective settings for PAM service `service` ([login] + [service:NAME]).
     [[nodiscard]] ServicePolicy policy_for(std::string_view service) const;

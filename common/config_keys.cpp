@@ -372,6 +372,15 @@ const KeyDef kKeys[] = {
      [](Config& c, Sv k, Sv v) { return optional_path(k, v, c.callback.tls_cert); }, nullptr},
     {"callback", "callback_tls_key",
      [](Config& c, Sv k, Sv v) { return optional_path(k, v, c.callback.tls_key); }, nullptr},
+    {"callback", "confirm_code",
+     [](Config& c, Sv k, Sv v) {
+         static constexpr std::array<std::pair<Sv, ConfirmCode>, 3> kNames = {
+             {{"auto", ConfirmCode::automatic},
+              {"always", ConfirmCode::always},
+              {"never", ConfirmCode::never}}};
+         return assign(parse_enum(k, v, kNames, "auto, always or never"), c.callback.confirm_code);
+     },
+     nullptr},
 
     {"login", "flows",
      [](Config& c, Sv k, Sv v) { return assign(parse_flows(k, v), c.login.flows); },
@@ -392,6 +401,24 @@ const KeyDef kKeys[] = {
     {"login", "max_pending_per_user",
      [](Config& c, Sv k, Sv v) {
          return assign(parse_count(k, v, 1, 1024), c.login.max_pending_per_user);
+     },
+     nullptr},
+    {"login", "max_pending_per_source",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_count(k, v, 1, 65536), c.login.max_pending_per_source);
+     },
+     nullptr},
+    {"login", "ciba_push_burst",
+     [](Config& c, Sv k, Sv v) { return assign(parse_count(k, v, 1, 100), c.login.ciba_push_burst); },
+     nullptr},
+    {"login", "ciba_push_interval",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_duration(k, v, seconds(0), hours(1)), c.login.ciba_push_interval);
+     },
+     nullptr},
+    {"login", "ciba_deny_cooldown",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_duration(k, v, seconds(0), hours(24)), c.login.ciba_deny_cooldown);
      },
      nullptr},
 
@@ -525,9 +552,11 @@ void apply_entry(LoadState& st, const std::string& file, const IniEntry& e) {
             return;
         }
     }
+    // A misspelt key is a rule the operator believes is applied: refuse it (SPEC §7).
     if (!def) {
-        st.diag.warn(file, e.line, "unknown_key",
-                     "unknown key " + q(e.key) + " in [" + e.section + "]");
+        st.diag.error(file, e.line, "unknown_key",
+                      "unknown key " + q(e.key) + " in [" + e.section +
+                          "] (see psc-login.conf(5) for the keys of each section)");
         return;
     }
     const Status s = service

@@ -143,6 +143,37 @@ void check_login(LoadState& st) {
             check_flows(st, "service:" + name, *ov.flows);
 }
 
+// SPEC §4: a rule that reads UserInfo cannot be applied without it; refusing the config beats
+// silently dropping the rule (or refusing every login).
+void check_rules_need_userinfo(LoadState& st, std::string_view section, const AuthzRules& a) {
+    if (st.cfg.provider.userinfo)
+        return;
+    const std::pair<bool, std::string_view> rules[] = {
+        {!a.allow_professions.empty(), "allow_professions"},
+        {!a.deny_categories.empty(), "deny_categories"},
+        {a.require_auth_mode.has_value(), "require_auth_mode"},
+    };
+    for (const auto& [set, key] : rules)
+        if (set)
+            error_at(st, section, key, "rule_needs_userinfo",
+                     std::string(key) + " reads UserInfo, but userinfo = no in [provider]: set "
+                                        "userinfo = yes or remove the rule");
+}
+
+void check_rules(LoadState& st) {
+    check_rules_need_userinfo(st, "mapping", st.cfg.mapping.authz);
+    for (const auto& [name, ov] : st.cfg.services) {
+        AuthzRules set_here;
+        if (ov.allow_professions)
+            set_here.allow_professions = *ov.allow_professions;
+        if (ov.deny_categories)
+            set_here.deny_categories = *ov.deny_categories;
+        if (ov.require_auth_mode)
+            set_here.require_auth_mode = *ov.require_auth_mode;
+        check_rules_need_userinfo(st, "service:" + name, set_here);
+    }
+}
+
 void check_misc(LoadState& st) {
     const auto& c = st.cfg;
     if (c.callback.tls_cert.empty() != c.callback.tls_key.empty())
@@ -205,6 +236,7 @@ void validate_config(LoadState& st) {
     check_algs(st);
     check_acr(st);
     check_login(st);
+    check_rules(st);
     check_misc(st);
 }
 

@@ -233,8 +233,11 @@ Result<void> check_username_template(std::string_view key, std::string_view t) {
             if (!is_username_template_placeholder(ph))
                 return bad("unknown placeholder " + q(ph) +
                            " (expected {idnat}, {idnat_lower}, {idnat_digits} or {rpps})");
-            if (i == 0 && ph == "{idnat_digits}")
-                return bad("a user name must start with a letter, not with {idnat_digits}");
+            if (i == 0 && (ph == "{idnat_digits}" || ph == "{rpps}"))
+                return bad("a user name must start with a letter, not with " + std::string(ph));
+            // One placeholder keeps the template invertible and one-to-one (SPEC §4).
+            if (has_placeholder)
+                return bad("more than one placeholder (use exactly one)");
             has_placeholder = true;
             i += ph.size();
             continue;

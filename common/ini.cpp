@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ini.hpp"
 
+#include "utf8.hpp"
+
 #include "strutil.hpp"
 
 #include <map>
@@ -175,41 +177,6 @@ bool is_valid_service_name(std::string_view name) noexcept {
                         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
         if (!ok)
             return false;
-    }
-    return true;
-}
-
-bool is_valid_utf8(std::string_view s) noexcept {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n = 0;
-        unsigned cp = 0;
-        unsigned min = 0;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1, cp = c & 0x1fu, min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2, cp = c & 0x0fu, min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3, cp = c & 0x07u, min = 0x10000;
-        } else {
-            return false; // continuation byte, overlong 0xc0/0xc1, or above U+10FFFF
-        }
-        if (i + n >= s.size())
-            return false; // truncated sequence
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xc0u) != 0x80u)
-                return false;
-            cp = (cp << 6) | (cc & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
     }
     return true;
 }

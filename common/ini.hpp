@@ -56,8 +56,6 @@ struct IniDocument {
 
 // True for a PAM service name usable in "[service:NAME]": [A-Za-z0-9_.-]+, at most 64 bytes.
 [[nodiscard]] bool is_valid_service_name(std::string_view name) noexcept;
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-[[nodiscard]] bool is_valid_utf8(std::string_view s) noexcept;
 
 // Parses `text` (already size-capped by the reader) named `file` for messages. Problems go to
 // `diag`; lines in error are skipped. The caller decides which sections and keys exist.

@@ -2,10 +2,13 @@
 // pscctl check-config: load the configuration exactly as psc-authd does and say what is wrong,
 // as "file:line: message" lines, or print a short summary. Never prints a secret: the summary
 // names files, not their content.
+#include "cli_args.hpp"
 #include "commands.hpp"
 #include "config.hpp"
+#include "deploy_checks.hpp"
 #include "ini.hpp"
 
+#include <ctime>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -18,50 +21,41 @@ namespace {
 struct Args {
     std::string config{kDefaultConfigPath};
     std::optional<std::string> service;
+    std::string pam_dir = "/etc/pam.d";
 };
 
 void usage(std::FILE* out) {
-    std::fputs("Usage: pscctl check-config [--config PATH] [--service NAME]\n\n"
-               "Checks psc-login.conf and its drop-ins like psc-authd does.\n"
+    std::fputs("Usage: pscctl check-config [--config PATH] [--service NAME] [--pam-dir DIR]\n\n"
+               "Checks psc-login.conf and its drop-ins like psc-authd does, then what they\n"
+               "depend on here: a PAM service file for each [service:NAME] (in DIR, default\n"
+               "/etc/pam.d), the map file and its accounts, the client certificate and key,\n"
+               "the CA file.\n"
                "Exit status: 0 valid, 1 invalid, 2 bad usage.\n",
                out);
 }
 
-// "--opt VALUE" or "--opt=VALUE"; advances i past a separate value.
-std::optional<std::string> option_value(int argc, char** argv, int& i, std::string_view name) {
-    const std::string_view a = argv[i];
-    if (a == name) {
-        if (i + 1 >= argc)
-            return std::nullopt;
-        return std::string(argv[++i]);
+// Returns the exit code for bad usage or --help, or nullopt when the arguments are fine.
+std::optional<int> parse_check_args(int argc, char** argv, Args& args) {
+    const auto a = parse_args(argc, argv, {"--config", "--service", "--pam-dir"});
+    if (a.help) {
+        usage(stdout);
+        return kExitOk;
     }
-    return std::string(a.substr(name.size() + 1));
-}
-
-// Returns the exit code for bad usage, or nullopt when the arguments are fine.
-std::optional<int> parse_args(int argc, char** argv, Args& args) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        const auto is = [&](std::string_view n) {
-            return a == n ||
-                   (a.size() > n.size() && a.substr(0, n.size() + 1) == std::string(n) + "=");
-        };
-        if (a == "-h" || a == "--help") {
-            usage(stdout);
-            return kExitOk;
-        }
-        std::optional<std::string> v;
-        if (is("--config") && (v = option_value(argc, argv, i, "--config")) && !v->empty()) {
-            args.config = *v;
-        } else if (is("--service") && (v = option_value(argc, argv, i, "--service")) &&
-                   is_valid_service_name(*v)) {
-            args.service = *v;
-        } else {
-            std::fprintf(stderr, "pscctl check-config: invalid argument \"%s\"\n", argv[i]);
-            usage(stderr);
-            return kExitUsage;
-        }
+    const auto config = option(a, "--config");
+    const auto service = option(a, "--service");
+    const auto pam_dir = option(a, "--pam-dir");
+    if (!a.error.empty() || !a.positional.empty() || (config && config->empty()) ||
+        (service && !is_valid_service_name(*service)) || (pam_dir && pam_dir->empty())) {
+        std::fprintf(stderr, "pscctl check-config: invalid argument \"%s\"\n",
+                     !a.error.empty() ? a.error.c_str()
+                     : !a.positional.empty() ? a.positional[0].c_str()
+                                             : (service ? service->c_str() : ""));
+        usage(stderr);
+        return kExitUsage;
     }
+    args.config = config.value_or(args.config);
+    args.service = service;
+    args.pam_dir = pam_dir.value_or(args.pam_dir);
     return std::nullopt;
 }
 
@@ -130,7 +124,7 @@ void print_summary(const Config& c, const Args& args) {
 
 int cmd_check_config(int argc, char** argv) {
     Args args;
-    if (auto rc = parse_args(argc, argv, args))
+    if (auto rc = parse_check_args(argc, argv, args))
         return *rc;
     LoadOptions opts;
     // Run as root this is exactly psc-authd's check. As another user, files that user owns are
@@ -150,7 +144,22 @@ int cmd_check_config(int argc, char** argv) {
             std::fprintf(stderr, "%s\n", e.text().c_str());
         return kExitRejected;
     }
+    DeployCheckOptions dopts;
+    dopts.pam_dir = args.pam_dir;
+    dopts.trusted_owner = opts.trusted_owner;
+    dopts.now = std::time(nullptr);
+    std::vector<std::string> notes;
+    const auto findings = deploy_checks(*cfg, dopts, notes);
+    bool failed = false;
+    for (const auto& f : findings) {
+        std::fprintf(stderr, "%s\n", f.text().c_str());
+        failed = failed || f.error;
+    }
+    if (failed)
+        return kExitRejected;
     print_summary(*cfg, args);
+    for (const auto& n : notes)
+        std::printf("%s\n", n.c_str());
     return kExitOk;
 }
 

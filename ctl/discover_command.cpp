@@ -2,7 +2,7 @@
 // pscctl discover: fetch the provider's discovery document and JWKS as psc-authd would (same
 // HTTP options, same parsers and checks) and show what came back.
 #include "cli_args.hpp"
-#include "provider_state.hpp" // http_options
+#include "http_config.hpp"
 #include "commands.hpp"
 #include "discovery.hpp"
 #include "http_client.hpp"

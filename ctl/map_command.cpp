@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // pscctl map IDNAT: offline, from the configuration, the local account(s) an idNat may log in to
-// (map_file or username_template, SPEC §4) and whether each passes the account rules (exists via
-// NSS, not a system account unless allowed, allow_idnat of the service). Uses the daemon's own
-// decide(), so the answer is the daemon's; UserInfo-based rules (professions, categories, auth
-// mode) cannot be judged offline and are only listed.
+// (map_file or username_template, SPEC §4) and whether each passes psc-authd's own decision
+// (decision/decision.hpp): a managed account (exists, not a system account unless allowed, named
+// by the mapping), the identity check and allow_idnat. UserInfo-based rules (professions,
+// categories, auth mode) cannot be judged offline and are only listed.
 #include "cli_args.hpp"
 #include "commands.hpp"
-#include "file_io.hpp"
-#include "ini.hpp"
-#include "mapping.hpp"
+#include "decision.hpp"
+#include "map_file.hpp"
 #include "strutil.hpp"
+#include "username_template.hpp"
 
 #include <cstdio>
 #include <optional>
@@ -26,50 +26,59 @@ constexpr const char* kUsage =
     "passes the account rules.\n"
     "Exit status: 0 at least one usable account, 1 none, 2 bad usage or unreadable map.\n";
 
-// The map file as the daemon reads it (daemon/login_finish.cpp MapFileCache): owner and mode
-// checked, any bad line rejects the whole map.
-Result<UserMap> read_map(const std::string& path) {
-    FileRules rules;
-    rules.required_owner = static_cast<long>(::geteuid());
-    rules.refuse_group_world_writable = true;
-    auto f = read_file_checked(path, rules);
-    if (!f)
-        return make_error(Errc::unavailable, "map_unusable", path + ": " + f.error().describe());
-    return UserMap::parse(f->content, path);
-}
-
-// The candidate accounts and how they were found.
+// The candidate accounts, and the map they came from (when a map file is the source).
 Result<std::vector<std::string>> candidates(const Config& cfg, const std::string& idnat,
                                             std::optional<UserMap>& map) {
-    if (!cfg.mapping.username_template.empty()) {
-        auto name = expand_username_template(cfg.mapping.username_template, idnat);
-        if (!name)
-            return std::move(name).error();
-        std::printf("username_template %s gives: %s\n", cfg.mapping.username_template.c_str(),
-                    name->c_str());
-        return std::vector<std::string>{*name};
+    const std::string& tmpl = cfg.mapping.username_template;
+    if (!tmpl.empty()) {
+        std::printf("source: username_template %s\n", describe_username_template(tmpl).c_str());
+        auto accounts = mapped_accounts(nullptr, tmpl, idnat);
+        if (accounts)
+            std::printf("username_template gives: %s\n", accounts->front().c_str());
+        return accounts;
     }
-    auto m = read_map(cfg.mapping.map_file);
+    auto m = read_user_map(cfg.mapping.map_file, ::geteuid());
     if (!m)
         return std::move(m).error();
     map = std::move(*m);
-    auto accounts = map->accounts_for(idnat);
-    std::printf("map_file %s: %zu account(s)\n", cfg.mapping.map_file.c_str(), accounts.size());
+    auto accounts = mapped_accounts(&*map, {}, idnat);
+    std::printf("source: map_file %s: %zu account(s)\n", cfg.mapping.map_file.c_str(),
+                accounts->size());
     return accounts;
 }
 
-void print_offline_rules(const AuthzRules& authz) {
+void print_offline_rules(const DecisionRules& r) {
     std::string s;
-    for (const auto& p : authz.allow_professions)
+    for (const auto& p : r.allow_professions)
         s += " " + p;
     if (!s.empty())
         std::printf("at login also required: profession in {%s }\n", s.c_str());
-    if (!authz.deny_categories.empty())
+    if (!r.deny_categories.empty())
         std::printf("at login also required: category not in {%s}\n",
-                    std::string(authz.deny_categories.begin(), authz.deny_categories.end()).c_str());
-    if (authz.require_auth_mode)
-        std::printf("at login also required: auth mode %s\n",
-                    std::string(to_string(*authz.require_auth_mode)).c_str());
+                    std::string(r.deny_categories.begin(), r.deny_categories.end()).c_str());
+    if (!r.require_auth_mode.empty())
+        std::printf("at login also required: auth mode %s\n", r.require_auth_mode.c_str());
+}
+
+// One candidate through both steps of the decision, as psc-authd would run them.
+Result<Decision> judge(const Config& cfg, const UserMap* map, const std::string& account,
+                       const std::string& idnat, DecisionRules rules) {
+    AccountFacts facts;
+    auto local = NssUserDb().lookup(account);
+    if (!local)
+        return std::move(local).error();
+    facts.local = *local;
+    facts.idnat = mapped_idnat(map, cfg.mapping.username_template, account);
+    facts.source = cfg.mapping.username_template.empty() ? "map" : "template";
+    auto managed = managed_account(account, facts, account_rules(cfg));
+    if (!managed)
+        return std::move(managed).error();
+    rules.allow_professions.clear(); // need UserInfo: listed, not judged
+    rules.deny_categories.clear();
+    rules.require_auth_mode.clear();
+    PscIdentity who;
+    who.idnat = idnat;
+    return decide(who, *managed, rules);
 }
 
 } // namespace
@@ -95,35 +104,24 @@ int cmd_map(int argc, char** argv) {
     auto accounts = candidates(*cfg, idnat, map);
     if (!accounts) {
         std::printf("%s\n", strip_control(accounts.error().describe()).c_str());
-        return accounts.error().reason == "map_unusable" || accounts.error().code == Errc::invalid ||
-                       accounts.error().code == Errc::config
-                   ? kExitUsage
-                   : kExitRejected;
+        return accounts.error().code == Errc::config ? kExitUsage : kExitRejected;
     }
-    const AuthzRules authz = cfg->policy_for(service.value_or("")).authz;
-    MappingPolicy policy;
-    policy.username_template = cfg->mapping.username_template;
-    policy.min_uid = cfg->mapping.min_uid;
-    policy.allow_system_users = cfg->mapping.allow_system_users;
-    policy.allow_idnat = authz.allow_idnat;
-    PscIdentity who;
-    who.idnat = idnat;
-    const NssUserDb users;
+    const DecisionRules rules = decision_rules(*cfg, service.value_or(""));
     int usable = 0;
     for (const auto& account : *accounts) {
-        auto d = decide(who, account, map ? &*map : nullptr, policy, users);
+        auto d = judge(*cfg, map ? &*map : nullptr, account, idnat, rules);
         if (d) {
             ++usable;
-            std::printf("  %s (uid %u): OK\n", d->user.name.c_str(),
-                        static_cast<unsigned>(d->user.uid));
+            std::printf("  %s (uid %u): OK\n", d->user.c_str(), static_cast<unsigned>(d->uid));
         } else {
-            std::printf("  %s: refused: %s\n", account.c_str(),
+            std::printf("  %s: %s: %s\n", account.c_str(),
+                        d.error().code == Errc::unknown_user ? "not managed" : "refused",
                         strip_control(d.error().describe()).c_str());
         }
     }
     if (accounts->empty())
         std::printf("idNat %s is not mapped to any local account\n", idnat.c_str());
-    print_offline_rules(authz);
+    print_offline_rules(rules);
     return usable > 0 ? kExitOk : kExitRejected;
 }
 

@@ -26,11 +26,12 @@ std::string clean(std::string_view v) {
 // Refusals and denials are what an operator looks for; outages are errors; the rest is routine.
 int priority_of(const AuditEvent& e) {
     const std::string_view r = e.result;
-    if (r == "started" || r == "cancelled" || r == "timeout")
+    // An account psc-login does not manage, passed on to the next PAM module, is routine too.
+    if (r == "started" || r == "cancelled" || r == "timeout" || r == "unknown-user")
         return LOG_INFO;
     if (r == "success")
         return LOG_NOTICE;
-    if (r == "denied" || r == "invalid" || r == "unknown_user" || r == "busy")
+    if (r == "denied" || r == "invalid" || r == "busy")
         return LOG_WARNING;
     return LOG_ERR;
 }
@@ -76,6 +77,7 @@ std::vector<AuditField> audit_fields(const AuditEvent& e) {
     add(f, "PAM_TTY", e.tty, false);
     add(f, "PSC_FLOW", e.flow, true);
     add(f, "PSC_IDNAT", e.idnat, true);
+    add(f, "PSC_IDNAT_ALIAS", e.idnat_alias, false);
     add(f, "PSC_RESULT", e.result, true);
     add(f, "PSC_REASON", e.reason, true);
     if (e.caller_uid != static_cast<uid_t>(-1))

@@ -32,7 +32,10 @@ struct AuditEvent {
     std::string rhost;   // PAM_RHOST
     std::string tty;     // PAM_TTY
     std::string flow;    // PSC_FLOW
-    std::string idnat;   // PSC_IDNAT (known on success only)
+    // PSC_IDNAT: the person's own idNat, known once an ID token was validated (success and
+    // every refusal after that point); "" before.
+    std::string idnat;
+    std::string idnat_alias; // PSC_IDNAT_ALIAS: the former identifier that matched the account
     // PSC_RESULT: "started", "success", or errc_label() of the failure ("denied", "timeout",
     // "cancelled", "unavailable", "invalid", "unknown_user", "busy", "internal", ...).
     std::string result;

@@ -34,7 +34,8 @@ struct PendingLogin {
     BackendLoginId backend_id = 0;
     bool backend_live = true; // false once done fired: cancel() must not be called then
     bool ended = false;       // login_end logged (exactly once per accepted login)
-    std::optional<Result<LoginSuccess>> outcome;
+    bool counted = false;     // holds a slot in AuthBus::counts_ (while running)
+    std::optional<LoginOutcome> outcome;
     std::uint64_t deadline_usec = 0; // CLOCK_MONOTONIC
     SdBusMessagePtr wait_call;
     SdEventSourcePtr wait_timer;
@@ -107,19 +108,19 @@ AuditEvent audit_event(const PendingLogin& l, AuditKind kind, std::string_view r
 }
 
 // The one login_end of an accepted login: the backend's outcome, or why the bus layer dropped it.
-void audit_end(LogSink& sink, PendingLogin& l, const Result<LoginSuccess>& outcome) noexcept {
+// Once the person is known (a validated ID token) the event names them, refusals included.
+void audit_end(LogSink& sink, PendingLogin& l, const LoginOutcome& outcome) noexcept {
     if (l.ended)
         return;
     l.ended = true;
     try {
-        if (outcome.ok()) {
-            AuditEvent e = audit_event(l, AuditKind::login_end, "success", "");
-            e.idnat = outcome->idnat;
-            sink.audit(e);
-        } else {
-            sink.audit(audit_event(l, AuditKind::login_end, errc_label(outcome.error().code),
-                                   outcome.error().reason));
-        }
+        const Result<LoginSuccess>& r = outcome.result;
+        AuditEvent e = r.ok() ? audit_event(l, AuditKind::login_end, "success", "")
+                              : audit_event(l, AuditKind::login_end, errc_label(r.error().code),
+                                            r.error().reason);
+        e.idnat = r.ok() ? r->idnat : outcome.idnat;
+        e.idnat_alias = r.ok() ? r->alias : outcome.alias;
+        sink.audit(e);
     } catch (...) {
     }
 }
@@ -204,6 +205,8 @@ int append_display(sd_bus_message* m, const LoginDisplay& d) {
                                   static_cast<std::uint32_t>(d.expires_in.count()));
     if (r >= 0)
         r = sd_bus_message_append(m, "{sv}", "accepts_paste", "b", d.accepts_paste ? 1 : 0);
+    if (r >= 0 && d.confirm_code)
+        r = sd_bus_message_append(m, "{sv}", "confirm_code", "b", 1);
     if (r >= 0)
         r = sd_bus_message_close_container(m);
     return r;
@@ -215,6 +218,8 @@ int append_success(sd_bus_message* m, const LoginSuccess& s) {
         r = append_sv(m, "user", s.user);
     if (r >= 0)
         r = append_sv(m, "idnat", s.idnat);
+    if (r >= 0 && !s.alias.empty())
+        r = append_sv(m, "idnat_alias", s.alias);
     if (r >= 0)
         r = append_sv(m, "profession", s.profession);
     if (r >= 0)
@@ -225,7 +230,8 @@ int append_success(sd_bus_message* m, const LoginSuccess& s) {
 }
 
 // Answers a WaitLogin (with_done) or SubmitCallback call with a finished login's outcome.
-void deliver(sd_bus_message* call, const Result<LoginSuccess>& outcome, bool with_done) {
+void deliver(sd_bus_message* call, const LoginOutcome& finished, bool with_done) {
+    const Result<LoginSuccess>& outcome = finished.result;
     if (!outcome.ok()) {
         reply_error(call, outcome.error());
         return;
@@ -249,6 +255,7 @@ AuthBusLimits auth_bus_limits(const Config& cfg) noexcept {
     AuthBusLimits l;
     l.max_pending = cfg.login.max_pending;
     l.max_pending_per_user = cfg.login.max_pending_per_user;
+    l.max_pending_per_source = cfg.login.max_pending_per_source;
     l.max_string = cfg.limits.dbus_max_string;
     l.refresh_interval = cfg.limits.jwks_refetch_interval;
     return l;
@@ -285,6 +292,7 @@ struct AuthBus::Glue {
             return;
         std::unique_ptr<PendingLogin> l = std::move(it->second);
         self.logins_.erase(it);
+        uncount(self, *l);
         if (l->backend_live)
             self.backend_.cancel(l->backend_id);
         if (l->wait_call)
@@ -292,7 +300,7 @@ struct AuthBus::Glue {
         if (l->submit_call)
             reply_error(l->submit_call.get(), why);
         try {
-            audit_end(self.audit_, *l, Result<LoginSuccess>(why));
+            audit_end(self.audit_, *l, LoginOutcome(why));
         } catch (...) { // copying the error may throw; drop() may not
         }
     }
@@ -326,7 +334,9 @@ struct AuthBus::Glue {
     }
 
     static void reply_pending(sd_bus_message* call, const PendingLogin& l) {
-        int r = sd_bus_reply_method_return(call, "ba{sv}", 0, 1, "remaining", "u", remaining_s(l));
+        const bool confirm = l.bus->backend_.awaiting_confirmation(l.backend_id);
+        int r = sd_bus_reply_method_return(call, "ba{sv}", 0, 2, "remaining", "u", remaining_s(l),
+                                           "confirm", "b", confirm ? 1 : 0);
         if (r < 0)
             reply_error(call, make_error(Errc::internal, "bus_reply", "cannot send the reply"));
     }
@@ -343,12 +353,19 @@ struct AuthBus::Glue {
         return 0;
     }
 
-    static void on_done(AuthBus& self, const std::string& id, Result<LoginSuccess> outcome) {
+    static void uncount(AuthBus& self, PendingLogin& l) noexcept {
+        if (l.counted)
+            self.counts_.remove(CountKey{l.user, l.rhost});
+        l.counted = false;
+    }
+
+    static void on_done(AuthBus& self, const std::string& id, LoginOutcome outcome) {
         auto it = self.logins_.find(id);
         if (it == self.logins_.end())
             return; // cancelled meanwhile
         PendingLogin& l = *it->second;
         l.backend_live = false;
+        uncount(self, l); // an uncollected outcome holds no slot
         l.outcome.emplace(std::move(outcome));
         audit_end(self.audit_, l, *l.outcome);
         if (!l.wait_call && !l.submit_call)
@@ -367,8 +384,12 @@ struct AuthBus::Glue {
             return r;
         if (auto st = check_arg(service, self.limits_.max_string); !st)
             return set_error(err, st.error());
+        return reply_flows(self, m, service);
+    }
+
+    static int reply_flows(AuthBus& self, sd_bus_message* m, const char* service) {
         sd_bus_message* raw = nullptr;
-        r = sd_bus_message_new_method_return(m, &raw);
+        int r = sd_bus_message_new_method_return(m, &raw);
         SdBusMessagePtr reply(raw);
         if (r >= 0)
             r = sd_bus_message_open_container(reply.get(), 'a', "s");
@@ -382,16 +403,24 @@ struct AuthBus::Glue {
         return r < 0 ? r : 1;
     }
 
-    static Status check_limits(const AuthBus& self, const std::string& user) {
-        if (self.logins_.size() >= self.limits_.max_pending)
-            return make_error(Errc::busy, "too_many_logins", "too many pending logins");
-        const auto per_user =
-            std::count_if(self.logins_.begin(), self.logins_.end(),
-                          [&](const auto& kv) { return kv.second->user == user; });
-        if (static_cast<std::size_t>(per_user) >= self.limits_.max_pending_per_user)
-            return make_error(Errc::busy, "too_many_user_logins",
-                              "too many pending logins for this user");
-        return {};
+    // GetUserFlows: the caller rules of StartLogin, then whether psc-login manages the account,
+    // then the service's flows. Nothing starts, nothing is contacted.
+    static int get_user_flows(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char *user = nullptr, *service = nullptr;
+        int r = sd_bus_message_read(m, "ss", &user, &service);
+        if (r < 0)
+            return r;
+        for (const char* s : {user, service})
+            if (auto st = check_arg(s, self.limits_.max_string); !st)
+                return set_error(err, st.error());
+        auto uid = caller_uid(m);
+        if (!uid)
+            return set_error(err, uid.error());
+        if (auto st = check_caller_may_login(*uid, user); !st)
+            return set_error(err, st.error());
+        if (auto st = self.backend_.check_account(user); !st)
+            return set_error(err, st.error());
+        return reply_flows(self, m, service);
     }
 
     // Registers the caller-departure watch and the safety timer for a started login.
@@ -427,7 +456,7 @@ struct AuthBus::Glue {
             return std::move(uid).error();
         req.caller_uid = *uid;
         PSC_TRY(check_caller_may_login(*uid, req.user));
-        PSC_TRY(check_limits(self, req.user));
+        PSC_TRY(self.counts_.admit(CountKey{req.user, req.rhost}, self.limits_));
         auto id = random_token();
         if (!id)
             return std::move(id).error();
@@ -444,7 +473,7 @@ struct AuthBus::Glue {
         PSC_TRY(watch(self, *l, m));
         AuthBus* bus = &self;
         std::string lid = l->id;
-        auto started = self.backend_.start(req, [bus, lid](Result<LoginSuccess> r) {
+        auto started = self.backend_.start(req, [bus, lid](LoginOutcome r) {
             try {
                 on_done(*bus, lid, std::move(r));
             } catch (...) {
@@ -470,6 +499,8 @@ struct AuthBus::Glue {
             return set_error(err, started.error());
         }
         PendingLogin& login = *started->login;
+        self.counts_.add(CountKey{login.user, login.rhost});
+        login.counted = true;
         self.logins_.emplace(login.id, std::move(started->login));
         self.audit_.audit(audit_event(login, AuditKind::login_start, "started", ""));
         return reply_started(self, m, login, started->display);
@@ -668,6 +699,26 @@ struct AuthBus::Glue {
         return sd_bus_message_append(reply, "u", static_cast<std::uint32_t>(n));
     }
 
+    static int prop_provider_ready(sd_bus*, const char*, const char*, const char*,
+                                   sd_bus_message* reply, void* userdata, sd_bus_error*) noexcept {
+        try {
+            const bool ready = static_cast<AuthBus*>(userdata)->backend_.provider_status().ready;
+            return sd_bus_message_append(reply, "b", ready ? 1 : 0);
+        } catch (...) {
+            return -ENOMEM;
+        }
+    }
+
+    static int prop_listener(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                             void* userdata, sd_bus_error*) noexcept {
+        try {
+            const auto st = static_cast<AuthBus*>(userdata)->backend_.provider_status();
+            return sd_bus_message_append(reply, "s", st.listener.c_str());
+        } catch (...) {
+            return -ENOMEM;
+        }
+    }
+
     static const sd_bus_vtable vtable[];
 };
 
@@ -678,8 +729,14 @@ const sd_bus_vtable AuthBus::Glue::vtable[] = {
     SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("PendingLogins", "u", prop_pending, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("ProviderReady", "b", prop_provider_ready, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("ListenerAddress", "s", prop_listener, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD_WITH_NAMES("GetFlows", "s", SD_BUS_PARAM(service), "as", SD_BUS_PARAM(flows),
                              method<get_flows>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("GetUserFlows", "ss", SD_BUS_PARAM(user) SD_BUS_PARAM(service), "as",
+                             SD_BUS_PARAM(flows), method<get_user_flows>,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("StartLogin", "sssss",
                              SD_BUS_PARAM(user) SD_BUS_PARAM(service) SD_BUS_PARAM(rhost)
                                  SD_BUS_PARAM(tty) SD_BUS_PARAM(flow),

@@ -10,6 +10,7 @@
 #include "audit.hpp"
 #include "config.hpp"
 #include "login_backend.hpp"
+#include "login_counts.hpp"
 #include "owned.hpp"
 #include "result.hpp"
 
@@ -30,9 +31,8 @@ using SdBusMessagePtr = Owned<sd_bus_message, sd_bus_message_unref>;
 using SdBusTrackPtr = Owned<sd_bus_track, sd_bus_track_unref>;
 
 // What the bus layer takes from the configuration.
-struct AuthBusLimits {
-    std::size_t max_pending = 1024;
-    std::size_t max_pending_per_user = 4;
+// max_pending, max_pending_per_user, max_pending_per_source: login_counts.hpp.
+struct AuthBusLimits : LoginCountLimits {
     std::size_t max_string = 1024;
     // Added to a service's login timeout before the registry forgets a login on its own (a safety
     // net for a backend that never calls done).
@@ -83,6 +83,7 @@ private:
     std::shared_ptr<RefreshCalls> refresh_;
     std::uint64_t last_refresh_usec_ = 0; // CLOCK_MONOTONIC; 0 = never
     std::map<std::string, std::unique_ptr<PendingLogin>, std::less<>> logins_;
+    LoginCounts counts_; // the running logins (an outcome waiting to be collected counts no more)
     SdBusSlotPtr vtable_slot_; // declared last, removed first
 };
 

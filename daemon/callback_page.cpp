@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "callback_page.hpp"
 
+#include "utf8.hpp"
+
 #include <cstdint>
 
 namespace psc {
@@ -27,6 +29,36 @@ const PageText& page_text(CallbackPageKind kind) noexcept {
         "Response received",
         "Pro Santé Connect has answered. Go back to your computer: it shows whether the login is "
         "accepted. You can close this window."};
+    static const PageText kConfirm{
+        200,
+        "ok",
+        "✓",
+        "Code de confirmation",
+        "Saisissez ce code sur le poste où <strong>vous</strong> avez commencé la connexion, et "
+        "ne le communiquez à personne : si vous n’avez rien commencé, ne le saisissez nulle "
+        "part. Vous pouvez fermer cette fenêtre ensuite.",
+        "Confirmation code",
+        "Type this code at the computer where <strong>you</strong> started the sign-in, and never "
+        "give it to anyone: if you started nothing, type it nowhere. You can close this window "
+        "afterwards."};
+    static const PageText kSignedIn{
+        200,
+        "ok",
+        "✓",
+        "Connexion acceptée",
+        "Vous êtes connecté sur votre poste. Vous pouvez fermer cette fenêtre.",
+        "Signed in",
+        "You are signed in on your computer. You can close this window."};
+    static const PageText kRefused{
+        403,
+        "err",
+        "✗",
+        "Connexion refusée",
+        "Votre identité est vérifiée, mais ce compte ne vous est pas ouvert. Vous pouvez fermer "
+        "cette fenêtre ; le motif est ci-dessous.",
+        "Sign-in refused",
+        "Your identity was verified, but this account is not open to you. You can close this "
+        "window; the reason is below."};
     static const PageText kFailure{
         400,
         "err",
@@ -85,6 +117,12 @@ const PageText& page_text(CallbackPageKind kind) noexcept {
         return kReceived;
     case CallbackPageKind::failure:
         return kFailure;
+    case CallbackPageKind::confirm:
+        return kConfirm;
+    case CallbackPageKind::signed_in:
+        return kSignedIn;
+    case CallbackPageKind::refused:
+        return kRefused;
     case CallbackPageKind::unknown_login:
         return kUnknown;
     case CallbackPageKind::not_found:
@@ -115,39 +153,11 @@ constexpr const char* kStyle =
     "p{margin:.3rem 0}"
     ".reason{margin-top:1.2rem;padding:.6rem .8rem;background:#fbeaea;border-radius:6px;"
     "overflow-wrap:anywhere}"
+    ".code{margin:1.2rem 0 0;text-align:center;font-size:2.2rem;letter-spacing:.25em;"
+    "font-weight:700;padding:.6rem;background:#eef6f1;border-radius:8px}"
+    ".who{margin-top:1.2rem;font-weight:600}"
     "code{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;font-size:.95em}"
     "footer{margin-top:1.5rem;font-size:.8rem;color:#6b7385}";
-
-// Strict UTF-8 (RFC 3629 §4): no overlong forms, no surrogates, nothing above U+10FFFF.
-// Returns the code point and its length, or length 0 for an invalid sequence.
-std::pair<std::uint32_t, std::size_t> decode_utf8(std::string_view s, std::size_t i) noexcept {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const unsigned char b0 = byte(0);
-    if (b0 < 0x80)
-        return {b0, 1};
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((b0 & 0xE0) == 0xC0) {
-        len = 2, cp = b0 & 0x1F, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-        len = 3, cp = b0 & 0x0F, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-        len = 4, cp = b0 & 0x07, min = 0x10000;
-    } else {
-        return {0, 0};
-    }
-    if (i + len > s.size())
-        return {0, 0};
-    for (std::size_t k = 1; k < len; ++k) {
-        if ((byte(k) & 0xC0) != 0x80)
-            return {0, 0};
-        cp = (cp << 6) | (byte(k) & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return {0, 0};
-    return {cp, len};
-}
 
 bool is_space_like(std::uint32_t cp) noexcept {
     return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029 ||
@@ -157,9 +167,7 @@ bool is_space_like(std::uint32_t cp) noexcept {
 // Controls, and the invisible characters that can reorder or hide text (Trojan Source,
 // CVE-2021-42574): the reason must read as what it is.
 bool is_dropped(std::uint32_t cp) noexcept {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200B ||
-           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_invisible_format(cp);
 }
 
 // Removes the last character (out holds valid UTF-8).
@@ -191,7 +199,8 @@ std::string sanitize_reason(std::string_view text, std::size_t max_bytes) {
     std::string out;
     bool pending_space = false;
     for (std::size_t i = 0; i < text.size();) {
-        auto [cp, len] = decode_utf8(text, i);
+        std::uint32_t cp = 0;
+        const std::size_t len = utf8_decode(text, i, cp);
         std::string_view piece = len ? text.substr(i, len) : kReplacement;
         i += len ? len : 1;
         if (is_space_like(cp) && len) {
@@ -213,7 +222,7 @@ std::string sanitize_reason(std::string_view text, std::size_t max_bytes) {
     return out;
 }
 
-std::string render_callback_page(CallbackPageKind kind, std::string_view reason) {
+std::string render_callback_page(CallbackPageKind kind, std::string_view detail) {
     const PageText& t = page_text(kind);
     std::string html;
     html.reserve(4096);
@@ -227,10 +236,17 @@ std::string render_callback_page(CallbackPageKind kind, std::string_view reason)
             "</p></section>\n";
     html += std::string("<section lang=\"en\"><h1>") + t.en_title + "</h1><p>" + t.en_body +
             "</p></section>\n";
-    const std::string shown = kind == CallbackPageKind::failure ? sanitize_reason(reason) : "";
-    if (!shown.empty())
+    // The one variable text, always sanitised and escaped.
+    const std::string shown = sanitize_reason(detail);
+    if (!shown.empty() && (kind == CallbackPageKind::failure || kind == CallbackPageKind::refused))
         html += "<p class=\"reason\"><span lang=\"fr\">Motif</span> / <span lang=\"en\">"
                 "Reason</span>&nbsp;: <code>" +
+                html_escape(shown) + "</code></p>\n";
+    if (!shown.empty() && kind == CallbackPageKind::confirm)
+        html += "<p class=\"code\"><code>" + html_escape(shown) + "</code></p>\n";
+    if (!shown.empty() && kind == CallbackPageKind::signed_in)
+        html += "<p class=\"who\"><span lang=\"fr\">Compte</span> / <span lang=\"en\">"
+                "Account</span>&nbsp;: <code>" +
                 html_escape(shown) + "</code></p>\n";
     html += "<footer>psc-login · Pro Santé Connect</footer>\n</main>\n</body>\n</html>\n";
     return html;

@@ -19,6 +19,9 @@ enum class CallbackPageKind {
     // page cannot say more: the token exchange, validation and mapping run after it is sent, and
     // the terminal (PAM prompt) shows the outcome.
     received,
+    confirm,            // 200 the confirmation code to type at the prompt (confirm_code)
+    signed_in,          // 200 the login succeeded, for the account shown
+    refused,            // 403 the person was identified and refused, with the reason
     failure,            // 400 with a short sanitised reason
     unknown_login,      // 410 unknown or expired login (no pending login has this state)
     not_found,          // 404 any other path
@@ -32,16 +35,17 @@ inline constexpr std::size_t kCallbackReasonMaxBytes = 200;
 
 [[nodiscard]] unsigned callback_page_status(CallbackPageKind kind) noexcept;
 
-// The full HTML document. `reason` is used by the failure page only; it goes through
-// sanitize_reason() and html_escape(), so it can never become markup.
-[[nodiscard]] std::string render_callback_page(CallbackPageKind kind, std::string_view reason = {});
+// The full HTML document. `detail` is the reason (failure, refused), the code (confirm) or the
+// account (signed_in), ignored by the other pages; it goes through sanitize_reason() and
+// html_escape(), so it can never become markup.
+[[nodiscard]] std::string render_callback_page(CallbackPageKind kind, std::string_view detail = {});
 
 // Headers sent with every page: content type, no caching, a CSP that allows nothing but the
 // inline style, nosniff, no referrer (the callback URL carries the code), no framing.
 [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& callback_page_headers();
 
-// Text for a page: invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1) and bidi
-// overrides are dropped, runs of whitespace become one space, and the result is cut to max_bytes
+// Text for a page: invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1) and invisible
+// format characters (bidi overrides, zero-width: is_invisible_format) are dropped, runs of whitespace become one space, and the result is cut to max_bytes
 // on a character boundary (with "…" when cut).
 [[nodiscard]] std::string sanitize_reason(std::string_view text,
                                           std::size_t max_bytes = kCallbackReasonMaxBytes);

@@ -282,13 +282,20 @@ MHD_Result CallbackServer::Internals::send_reply(CallbackServer& s, MHD_Connecti
         return MHD_queue_response(conn, callback_page_status(CallbackPageKind::unknown_login),
                                   r.unknown_login.get());
     case CallbackReply::Page::failure:
+    case CallbackReply::Page::confirm:
+    case CallbackReply::Page::signed_in:
+    case CallbackReply::Page::refused:
         break;
     }
-    MhdResponsePtr page = build_response(CallbackPageKind::failure, reply.reason);
+    const CallbackPageKind kind = reply.page == CallbackReply::Page::confirm     ? CallbackPageKind::confirm
+                                  : reply.page == CallbackReply::Page::signed_in ? CallbackPageKind::signed_in
+                                  : reply.page == CallbackReply::Page::refused   ? CallbackPageKind::refused
+                                                                                 : CallbackPageKind::failure;
+    MhdResponsePtr page = build_response(kind, reply.detail);
     if (!page)
         return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
     // MHD keeps its own reference while the response is queued.
-    return MHD_queue_response(conn, callback_page_status(CallbackPageKind::failure), page.get());
+    return MHD_queue_response(conn, callback_page_status(kind), page.get());
 }
 
 void CallbackServer::Internals::run(CallbackServer& s) noexcept {

@@ -43,10 +43,11 @@ struct CallbackServerOptions {
 
 // What the browser is shown. The handler picks the page; the server owns headers and HTML.
 struct CallbackReply {
-    enum class Page { received, failure, unknown_login };
+    enum class Page { received, confirm, signed_in, refused, failure, unknown_login };
     Page page = Page::unknown_login;
-    // Failure page only: a short reason, sanitised and escaped by the page (never trusted).
-    std::string reason;
+    // The reason (failure, refused), the confirmation code (confirm) or the account (signed_in);
+    // sanitised and escaped by the page (never trusted).
+    std::string detail;
 };
 
 // Called synchronously from the event loop with the path and query exactly as received

@@ -9,23 +9,6 @@
 
 namespace psc {
 
-Result<std::string> ciba_login_hint(const Config& cfg, MapFileCache& maps,
-                                    const std::string& user) {
-    if (!cfg.mapping.username_template.empty())
-        return make_error(Errc::unknown_user, "ciba_no_login_hint",
-                          "CIBA needs the account's idNat from map_file; username_template "
-                          "cannot tell it");
-    auto map = maps.get(cfg.mapping.map_file);
-    if (!map)
-        return std::move(map).error();
-    auto idnat = (*map)->idnat_for(user);
-    if (!idnat)
-        return make_error(Errc::unknown_user, "ciba_no_login_hint",
-                          "this account has no idNat in " + cfg.mapping.map_file +
-                              ", which CIBA needs as login_hint");
-    return std::move(*idnat);
-}
-
 bool provider_offers_ciba(const ProviderMetadata& md) noexcept {
     if (md.backchannel_authentication_endpoint.empty())
         return false;
@@ -33,26 +16,21 @@ bool provider_offers_ciba(const ProviderMetadata& md) noexcept {
     return modes.empty() || std::find(modes.begin(), modes.end(), "poll") != modes.end();
 }
 
-CibaLogin::CibaLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request, Done done)
-    : ctx_(ctx), done_(std::move(done)), poller_(ctx.event, *ctx.http),
-      finisher_(ctx, id, std::move(request)) {}
+CibaLogin::CibaLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, Done done)
+    : ctx_(ctx), done_(std::move(done)), login_hint_(subject.account.idnat),
+      poller_(ctx.event, *ctx.http), finisher_(ctx, id, std::move(subject)) {}
 
 Result<std::unique_ptr<CibaLogin>> CibaLogin::create(const FlowContext& ctx, std::uint64_t id,
-                                                     LoginRequest request, CibaChannel channel,
+                                                     LoginSubject subject, CibaChannel channel,
                                                      Done done) {
     if (!provider_offers_ciba(ctx.provider->metadata()))
         return make_error(Errc::invalid, "flow_unsupported",
                           "the provider offers no CIBA in poll mode "
                           "(backchannel_authentication_endpoint)");
-    // Before any request (SPEC §2.3): an account without an idNat never reaches the provider.
-    auto hint = ciba_login_hint(*ctx.cfg, *ctx.maps, request.user);
-    if (!hint)
-        return std::move(hint).error();
     auto binding = make_binding_message();
     if (!binding)
         return std::move(binding).error();
-    std::unique_ptr<CibaLogin> login(new CibaLogin(ctx, id, std::move(request), std::move(done)));
-    login->login_hint_ = std::move(*hint);
+    std::unique_ptr<CibaLogin> login(new CibaLogin(ctx, id, std::move(subject), std::move(done)));
     login->binding_ = std::move(*binding);
     PSC_TRY(login->send(channel));
     return login;
@@ -118,20 +96,24 @@ void CibaLogin::on_tokens(Result<TokenResponse> tokens) {
         return finish(std::move(tokens).error());
     // CIBA sends no nonce (CIBA Core §7.1 has none), so the ID token carries none to check.
     finisher_.run(std::move(*tokens), std::nullopt,
-                  [this](Result<LoginSuccess> r) { on_finished(std::move(r)); });
+                  [this](LoginOutcome r) { on_finished(std::move(r)); });
 }
 
-void CibaLogin::on_finished(Result<LoginSuccess> r) {
-    // decide() already requires the requested account; a local account has one idNat, so this
-    // only fails if that rule broke — a second lock costs nothing.
-    if (r && r->idnat != login_hint_)
-        return finish(make_error(Errc::denied, "ciba_identity_mismatch",
-                                 "the provider authenticated another professional than the one "
-                                 "asked for"));
+void CibaLogin::on_finished(LoginOutcome r) {
+    // The binding check (CIBA Core §7.1): the person the provider authenticated is the one whose
+    // idNat was the login_hint — by their own idNat, or by the former one the hint still names.
+    // decide() already compared them with the account's idNat; a second lock costs nothing.
+    if (r.result && r.result->idnat != login_hint_ && r.result->alias != login_hint_) {
+        LoginOutcome refused(make_error(Errc::denied, "ciba_identity_mismatch",
+                                        "the provider authenticated another professional than "
+                                        "the one asked for"));
+        refused.idnat = r.idnat;
+        return finish(std::move(refused));
+    }
     finish(std::move(r));
 }
 
-void CibaLogin::finish(Result<LoginSuccess> r) {
+void CibaLogin::finish(LoginOutcome r) {
     if (!done_)
         return;
     auto done = std::exchange(done_, nullptr);

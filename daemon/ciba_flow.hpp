@@ -17,12 +17,6 @@
 
 namespace psc {
 
-// CIBA's login_hint: the requested user's idNat from the map file (SPEC §4). A template-only
-// mapping has no way back from a local name to an idNat. Reasons: ciba_no_login_hint
-// (unknown_user), map_unusable.
-[[nodiscard]] Result<std::string> ciba_login_hint(const Config& cfg, MapFileCache& maps,
-                                                  const std::string& user);
-
 // Whether the provider can run CIBA for us: a backchannel_authentication_endpoint, and "poll"
 // among the delivery modes when it lists any (CIBA Core §4).
 [[nodiscard]] bool provider_offers_ciba(const ProviderMetadata& md) noexcept;
@@ -30,8 +24,9 @@ namespace psc {
 class CibaLogin {
 public:
     using Done = LoginFinisher::Done;
-    // Finds the login_hint before anything is sent, then starts the backchannel request; its
-    // answer and everything after arrive through done. Reasons: ciba_login_hint's, flow_unsupported
+    // login_hint is the managed account's idNat (resolved before anything is sent, SPEC §2.3);
+    // starts the backchannel request; its answer and everything after arrive through done.
+    // Reasons: flow_unsupported
     // (no CIBA at this provider), make_binding_message's, client_auth_for's, endpoint_for's,
     // build_ciba_auth_request's, HttpClient::start's.
     // Through done: parse_ciba_auth_response's and the OAuth error (unknown_user_id, ...),
@@ -39,7 +34,7 @@ public:
     // LoginFinisher's, ciba_identity_mismatch (denied).
     [[nodiscard]] static Result<std::unique_ptr<CibaLogin>> create(const FlowContext& ctx,
                                                                    std::uint64_t id,
-                                                                   LoginRequest request,
+                                                                   LoginSubject subject,
                                                                    CibaChannel channel, Done done);
     CibaLogin(const CibaLogin&) = delete;
     CibaLogin& operator=(const CibaLogin&) = delete;
@@ -49,13 +44,13 @@ public:
     [[nodiscard]] std::chrono::seconds interval() const noexcept { return poller_.interval(); }
 
 private:
-    CibaLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request, Done done);
+    CibaLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, Done done);
     [[nodiscard]] Status send(CibaChannel channel);
     void on_auth(Result<HttpResponse> resp);
     [[nodiscard]] Result<HttpFormRequest> poll_request() const;
     void on_tokens(Result<TokenResponse> tokens);
-    void on_finished(Result<LoginSuccess> r);
-    void finish(Result<LoginSuccess> r);
+    void on_finished(LoginOutcome r);
+    void finish(LoginOutcome r);
 
     FlowContext ctx_;
     Done done_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "code_flow.hpp"
 
+#include "random.hpp"
 #include "strutil.hpp"
 
 #include <chrono>
@@ -59,14 +60,42 @@ Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secre
     return make_error(Errc::internal, "client_auth_method", "unknown token_auth_method");
 }
 
-CodeLogin::CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request,
+CodeLogin::CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject,
                      std::string redirect_uri, Done done)
-    : ctx_(ctx), request_(request), redirect_uri_(std::move(redirect_uri)),
-      done_(std::move(done)), finisher_(ctx, id, std::move(request)) {}
+    : ctx_(ctx), redirect_uri_(std::move(redirect_uri)), done_(std::move(done)),
+      finisher_(ctx, id, std::move(subject)) {}
+
+Result<std::string> make_confirm_code() {
+    static constexpr std::string_view kAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    std::string code;
+    for (int i = 0; i < 6; ++i) {
+        auto k = random_below(static_cast<unsigned>(kAlphabet.size()));
+        if (!k)
+            return std::move(k).error();
+        code += kAlphabet[*k];
+    }
+    return code;
+}
+
+namespace {
+
+// What the person typed, as compared: case and the separators people add are ignored.
+std::string normalise_code(std::string_view typed) {
+    std::string out;
+    for (char c : typed) {
+        if (c == '-' || c == ' ' || c == '\t')
+            continue;
+        out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    return out;
+}
+
+} // namespace
 
 Result<std::unique_ptr<CodeLogin>> CodeLogin::create(const FlowContext& ctx, std::uint64_t id,
-                                                     LoginRequest request,
-                                                     std::string redirect_uri, Done done) {
+                                                     LoginSubject subject,
+                                                     std::string redirect_uri,
+                                                     bool confirm_callbacks, Done done) {
     const ProviderConfig& p = ctx.cfg->provider;
     AuthRequestParams params;
     params.authorization_endpoint = ctx.provider->metadata().authorization_endpoint;
@@ -80,8 +109,9 @@ Result<std::unique_ptr<CodeLogin>> CodeLogin::create(const FlowContext& ctx, std
     if (!auth)
         return std::move(auth).error();
     std::unique_ptr<CodeLogin> login(
-        new CodeLogin(ctx, id, std::move(request), std::move(redirect_uri), std::move(done)));
+        new CodeLogin(ctx, id, std::move(subject), std::move(redirect_uri), std::move(done)));
     login->auth_ = std::move(*auth);
+    login->confirm_callbacks_ = confirm_callbacks;
     return login;
 }
 
@@ -100,11 +130,55 @@ CallbackReply CodeLogin::on_callback(CallbackResponse resp) {
         finish(std::move(st).error());
         return reply;
     }
+    if (confirm_callbacks_) {
+        auto code = make_confirm_code();
+        if (!code) {
+            finish(std::move(code).error());
+            return {CallbackReply::Page::failure, "internal error"};
+        }
+        confirm_code_ = Secret(*code);
+        confirm_pending_ = true;
+        // The exchange goes ahead (codes and access tokens are short-lived); its outcome is held
+        // until the code comes back from the prompt.
+        redeem(resp);
+        return {CallbackReply::Page::confirm, code->substr(0, 3) + "-" + code->substr(3)};
+    }
     redeem(resp);
     return {CallbackReply::Page::received, {}};
 }
 
+Status CodeLogin::confirm(std::string_view typed) {
+    if (confirm_code_.equals(normalise_code(typed))) {
+        confirm_pending_ = false;
+        if (held_) {
+            LoginOutcome r = std::move(*held_);
+            held_.reset();
+            finish(std::move(r));
+        }
+        return {};
+    }
+    if (++confirm_attempts_ >= kConfirmAttempts) {
+        confirm_pending_ = false;
+        LoginOutcome refused(make_error(Errc::denied, "confirm_code_mismatch",
+                                        "the confirmation code was typed wrong " +
+                                            std::to_string(kConfirmAttempts) +
+                                            " times: was the browser someone else's?"));
+        // The audit names whose browser completed the login, when the exchange told us.
+        if (held_)
+            refused.idnat = held_->idnat;
+        held_.reset();
+        finish(std::move(refused));
+        return {};
+    }
+    return make_error(Errc::invalid, "confirm_code_wrong",
+                      "not the code the browser showed; " +
+                          std::to_string(kConfirmAttempts - confirm_attempts_) +
+                          " attempt(s) left");
+}
+
 Status CodeLogin::on_paste(std::string_view address) {
+    if (confirm_pending_ && done_)
+        return confirm(address);
     if (redeeming_ || !done_)
         return make_error(Errc::invalid, "callback_already_used",
                           "this login already received its answer");
@@ -148,12 +222,16 @@ void CodeLogin::on_token(Result<HttpResponse> resp) {
     if (!tokens)
         return finish(std::move(tokens).error());
     finisher_.run(std::move(*tokens), auth_.nonce,
-                  [this](Result<LoginSuccess> r) { finish(std::move(r)); });
+                  [this](LoginOutcome r) { finish(std::move(r)); });
 }
 
-void CodeLogin::finish(Result<LoginSuccess> r) {
+void CodeLogin::finish(LoginOutcome r) {
     if (!done_)
         return;
+    if (confirm_pending_ && r.result) {
+        held_ = std::move(r); // a success counts only once the code is confirmed
+        return;
+    }
     auto done = std::exchange(done_, nullptr);
     done(std::move(r));
 }

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,13 +42,21 @@ struct ProviderCall {
 [[nodiscard]] Result<ProviderCall> provider_call(const FlowContext& ctx,
                                                  std::string_view endpoint_name);
 
+// confirm_code (SPEC §2.1): a callback that reached the listener completes the login only once
+// the person at the prompt types the code its page showed. Where the redirect_uri is public (a
+// bastion), anyone's browser can deliver a callback: a link sent to a clinician would otherwise
+// log the sender in as them. Paste-back needs no code (the person pasting had the browser).
+inline constexpr int kConfirmAttempts = 3;
+// "K7Q-4M2": six characters that cannot be misread (no 0/O, 1/I/L), from the CSPRNG.
+[[nodiscard]] Result<std::string> make_confirm_code();
+
 class CodeLogin {
 public:
     using Done = LoginFinisher::Done;
     // Reasons: make_auth_request's (auth_endpoint_invalid, ...).
     [[nodiscard]] static Result<std::unique_ptr<CodeLogin>>
-    create(const FlowContext& ctx, std::uint64_t id, LoginRequest request, std::string redirect_uri,
-           Done done);
+    create(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, std::string redirect_uri,
+           bool confirm_callbacks, Done done);
     CodeLogin(const CodeLogin&) = delete;
     CodeLogin& operator=(const CodeLogin&) = delete;
 
@@ -61,22 +70,32 @@ public:
     // another login is refused (callback_redirect_mismatch / callback_state_mismatch) and the
     // login goes on; any other outcome arrives through done. Reasons: parse_pasted_callback's,
     // those two, callback_already_used.
+    // While a listener callback awaits its confirmation, the text is the code instead: a wrong
+    // one is refused (confirm_code_wrong) and the login goes on, until the kConfirmAttempts-th,
+    // which ends it (denied, confirm_code_mismatch).
     [[nodiscard]] Status on_paste(std::string_view address);
+    // A listener callback arrived and waits for the code to be typed at the prompt.
+    [[nodiscard]] bool awaiting_confirmation() const noexcept { return confirm_pending_; }
 
 private:
-    CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request,
+    CodeLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject,
               std::string redirect_uri, Done done);
     [[nodiscard]] Status check(const CallbackResponse& resp) const;
+    [[nodiscard]] Status confirm(std::string_view typed);
     void redeem(const CallbackResponse& resp);
     void on_token(Result<HttpResponse> resp);
-    void finish(Result<LoginSuccess> r);
+    void finish(LoginOutcome r);
 
     FlowContext ctx_;
-    LoginRequest request_;
     std::string redirect_uri_;
     Done done_;
     AuthRequest auth_;
     bool redeeming_ = false;
+    bool confirm_callbacks_ = false;
+    bool confirm_pending_ = false;
+    int confirm_attempts_ = 0;
+    Secret confirm_code_;               // normalised: upper case, no separator
+    std::optional<LoginOutcome> held_;  // a success waiting for the code
     ScopedHttpRequest token_request_;
     LoginFinisher finisher_;
 };

@@ -20,19 +20,19 @@ Status check_device_tokens(const TokenResponse& tokens) {
     return {};
 }
 
-DeviceLogin::DeviceLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request, Done done)
+DeviceLogin::DeviceLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, Done done)
     : ctx_(ctx), done_(std::move(done)), poller_(ctx.event, *ctx.http),
-      finisher_(ctx, id, std::move(request)) {}
+      finisher_(ctx, id, std::move(subject)) {}
 
 Result<std::unique_ptr<DeviceLogin>> DeviceLogin::create(const FlowContext& ctx,
                                                          HttpClient& blocking, std::uint64_t id,
-                                                         LoginRequest request, Done done) {
+                                                         LoginSubject subject, Done done) {
     if (!provider_offers_device(ctx.provider->metadata()))
         return make_error(Errc::invalid, "flow_unsupported",
                           "the provider offers no device authorization grant "
                           "(device_authorization_endpoint)");
     std::unique_ptr<DeviceLogin> login(
-        new DeviceLogin(ctx, id, std::move(request), std::move(done)));
+        new DeviceLogin(ctx, id, std::move(subject), std::move(done)));
     PSC_TRY(login->authorize(blocking));
     return login;
 }
@@ -89,10 +89,10 @@ void DeviceLogin::on_tokens(Result<TokenResponse> tokens) {
     // RFC 8628 has no nonce; the ID token is validated like any other (issuer, audience, times,
     // signature, acr) and the identity must map to the requested account.
     finisher_.run(std::move(*tokens), std::nullopt,
-                  [this](Result<LoginSuccess> r) { finish(std::move(r)); });
+                  [this](LoginOutcome r) { finish(std::move(r)); });
 }
 
-void DeviceLogin::finish(Result<LoginSuccess> r) {
+void DeviceLogin::finish(LoginOutcome r) {
     if (!done_)
         return;
     auto done = std::exchange(done_, nullptr);

@@ -36,7 +36,7 @@ public:
     // Through done: TokenPoller's (access_denied, expired_token, device_expired, ...),
     // device_no_id_token, LoginFinisher's.
     [[nodiscard]] static Result<std::unique_ptr<DeviceLogin>>
-    create(const FlowContext& ctx, HttpClient& blocking, std::uint64_t id, LoginRequest request,
+    create(const FlowContext& ctx, HttpClient& blocking, std::uint64_t id, LoginSubject subject,
            Done done);
     DeviceLogin(const DeviceLogin&) = delete;
     DeviceLogin& operator=(const DeviceLogin&) = delete;
@@ -50,11 +50,11 @@ public:
     [[nodiscard]] std::chrono::seconds expires_in() const noexcept { return expires_in_; }
 
 private:
-    DeviceLogin(const FlowContext& ctx, std::uint64_t id, LoginRequest request, Done done);
+    DeviceLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, Done done);
     [[nodiscard]] Status authorize(HttpClient& blocking);
     [[nodiscard]] Result<HttpFormRequest> poll_request() const;
     void on_tokens(Result<TokenResponse> tokens);
-    void finish(Result<LoginSuccess> r);
+    void finish(LoginOutcome r);
 
     FlowContext ctx_;
     Done done_;

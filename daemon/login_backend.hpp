@@ -37,13 +37,28 @@ struct LoginDisplay {
     std::string user_code;    // device grant
     std::chrono::seconds expires_in{0};
     bool accepts_paste = false; // code flow: the final browser address may be pasted back
+    // code flow, confirm_code: a callback on the listener must be confirmed with the code its page
+    // shows, typed at the prompt (SubmitCallback with the code).
+    bool confirm_code = false;
 };
 
 struct LoginSuccess {
-    std::string user; // the local account (always the requested one)
-    std::string idnat;
+    std::string user;  // the local account (always the requested one)
+    std::string idnat; // the person's own idNat, even when a former identifier matched
+    std::string alias; // the former (ADELI) identifier that matched the account, "" when none
     std::string profession;
     std::string auth_mode;
+};
+
+// How a login ended. Once an ID token was validated the person is known, and every outcome from
+// then on — refusals included — carries their idNat for the audit trail (SPEC §8).
+struct LoginOutcome {
+    LoginOutcome(Error e) : result(std::move(e)) {}
+    LoginOutcome(LoginSuccess s) : result(std::move(s)) {}
+    LoginOutcome(Result<LoginSuccess> r) : result(std::move(r)) {}
+    Result<LoginSuccess> result;
+    std::string idnat; // "" until an ID token was validated
+    std::string alias; // the former identifier that matched, "" when none
 };
 
 struct LoginStarted {
@@ -54,17 +69,31 @@ struct LoginStarted {
 // Called exactly once per started login, from the event loop (never from inside start() or
 // submit_callback()), unless the login was cancelled first. Errors carry the Errc the bus maps to
 // org.psclogin.Auth1.Error.* and a reason for PSC_REASON.
-using LoginDone = std::function<void(Result<LoginSuccess>)>;
+using LoginDone = std::function<void(LoginOutcome)>;
+
+// What the daemon knows of its provider, for `pscctl status` and readiness probes.
+struct ProviderStatus {
+    bool ready = false;     // discovery and signing keys loaded: logins can start
+    std::string last_error; // "reason: message" of the last failed fetch, "" when none
+    std::string listener;   // the callback listener's own address ("http://127.0.0.1:8765/callback")
+};
 
 class LoginBackend {
 public:
     virtual ~LoginBackend() = default;
     // Flows offered to a PAM service, in prompt order.
     [[nodiscard]] virtual std::vector<std::string> flows_for(std::string_view service) const = 0;
+    // Whether `user` is an account psc-login manages (SPEC §4), without starting anything: the
+    // PAM module asks before it shows a flow menu, so root or a local service account never sees
+    // one. Errors as start() gives them for the account (unknown_user for accounts not managed).
+    [[nodiscard]] virtual Status check_account(const std::string& user) = 0;
     [[nodiscard]] virtual Result<LoginStarted> start(const LoginRequest& request,
                                                      LoginDone done) = 0;
     // Paste-back (SPEC §2.2): the address the browser ended on; the outcome arrives through done.
     [[nodiscard]] virtual Status submit_callback(BackendLoginId id, std::string_view address) = 0;
+    [[nodiscard]] virtual ProviderStatus provider_status() const { return {}; }
+    // The login's callback reached the listener and waits for its confirmation code.
+    [[nodiscard]] virtual bool awaiting_confirmation(BackendLoginId) const { return false; }
     // Abandons a login: its HTTP exchanges are cancelled and done is never called.
     virtual void cancel(BackendLoginId id) noexcept = 0;
 
@@ -80,7 +109,7 @@ public:
     using RefreshDone = std::function<void(Status)>;
     [[nodiscard]] virtual Status refresh_provider(RefreshDone done) {
         (void)done;
-        return make_error(Errc::unavailable, "refresh_unsupported",
+        return make_error(Errc::internal, "refresh_unsupported",
                           "this login backend cannot refresh the provider on demand");
     }
 };

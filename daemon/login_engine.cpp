@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "login_engine.hpp"
 
+#include "config_values.hpp"
+#include "tls_files.hpp"
+
 #include <algorithm>
 #include <utility>
 #include <variant>
@@ -10,10 +13,10 @@ namespace psc {
 struct LoginEngine::Pending {
     LoginEngine* engine = nullptr;
     BackendLoginId id = 0;
-    LoginRequest request;
+    LoginSubject subject;
     LoginDone done;
     std::string state; // the code flow's `state`, which the listener dispatches on
-    std::optional<Result<LoginSuccess>> outcome;
+    std::optional<LoginOutcome> outcome;
     SdEventSourcePtr deadline;
     // Last: destroyed first, stopping its timers and cancelling its HTTP exchanges.
     std::variant<std::unique_ptr<CodeLogin>, std::unique_ptr<CibaLogin>,
@@ -75,11 +78,54 @@ bool provider_offers(const ProviderMetadata& md, Flow f) {
     return false;
 }
 
+// The mTLS certificate and key, checked once at start with a clear reason (an encrypted key
+// would otherwise make OpenSSL ask for a passphrase on a terminal, or fail obscurely inside the
+// first TLS handshake).
+Status check_client_tls(const Config& cfg, uid_t trusted_owner) {
+    const ProviderConfig& p = cfg.provider;
+    if (p.token_auth_method != TokenAuthMethod::tls_client_auth)
+        return {};
+    FileRules rules;
+    rules.required_owner = static_cast<long>(trusted_owner);
+    rules.refuse_group_world_writable = true;
+    auto cert = read_file_checked(p.tls_client_cert, rules);
+    if (!cert)
+        return std::move(cert).error();
+    auto key = read_config_secret(p.tls_client_key, trusted_owner);
+    if (!key)
+        return std::move(key).error();
+    auto s = check_client_credentials(cert->content, p.tls_client_cert, *key, p.tls_client_key,
+                                      std::time(nullptr));
+    if (!s)
+        return std::move(s).error();
+    return {};
+}
+
+// confirm_code = auto: only where the browser's callback may come from anyone's browser — a
+// redirect_uri that is not loopback (RFC 8252 §7.3 loopback is this machine's own browser).
+bool confirm_callbacks(const CallbackConfig& cb) {
+    switch (cb.confirm_code) {
+    case ConfirmCode::always:
+        return true;
+    case ConfirmCode::never:
+        return false;
+    case ConfirmCode::automatic:
+        break;
+    }
+    if (cb.redirect_uri.empty())
+        return false;
+    auto u = parse_config_url("redirect_uri", cb.redirect_uri);
+    return !u || !u->loopback;
+}
+
 } // namespace
 
 // Pending is complete only here: the map of unique_ptr<Pending> must be destroyed in this file.
 LoginEngine::LoginEngine(sd_event* event, Config cfg, LoginEngineOptions opts)
-    : event_(event), cfg_(std::move(cfg)), opts_(opts), maps_(opts.trusted_owner) {}
+    : event_(event), cfg_(std::move(cfg)), opts_(opts), maps_(opts.trusted_owner),
+      accounts_(cfg_, maps_, opts.users ? *opts.users : nss_),
+      pushes_(PushThrottleLimits{cfg_.login.ciba_push_burst, cfg_.login.ciba_push_interval,
+                                 cfg_.login.ciba_deny_cooldown}) {}
 
 LoginEngine::~LoginEngine() {
     logins_.clear(); // before the listener, provider and client they use
@@ -93,6 +139,7 @@ Result<std::unique_ptr<LoginEngine>> LoginEngine::create(sd_event* event, Config
 }
 
 Status LoginEngine::setup() {
+    PSC_TRY(check_client_tls(cfg_, opts_.trusted_owner));
     if (needs_client_secret(cfg_.provider)) {
         auto secret = load_client_secret(cfg_, opts_.trusted_owner);
         if (!secret)
@@ -121,6 +168,7 @@ Status LoginEngine::setup() {
         return std::move(server).error();
     server_ = std::move(*server);
     redirect_uri_ = cfg_.callback.redirect_uri.empty() ? server_->url() : cfg_.callback.redirect_uri;
+    confirm_callbacks_ = confirm_callbacks(cfg_.callback);
 
     sd_event_source* s = nullptr;
     if (sd_event_add_defer(event_, &s, &on_defer, this) < 0)
@@ -134,8 +182,6 @@ Status LoginEngine::setup() {
     ctx_.cfg = &cfg_;
     ctx_.client_secret = client_secret_ ? &*client_secret_ : nullptr;
     ctx_.signing_key = signing_key_ ? &*signing_key_ : nullptr;
-    ctx_.maps = &maps_;
-    ctx_.users = opts_.users ? opts_.users : &nss_;
     provider_->begin();
     return {};
 }
@@ -167,29 +213,46 @@ std::vector<std::string> LoginEngine::flows_for(std::string_view service) const 
     return out;
 }
 
-Status LoginEngine::check_limits(const LoginRequest& request) const {
-    const auto same_user = std::count_if(logins_.begin(), logins_.end(), [&](const auto& kv) {
-        return kv.second->request.user == request.user;
-    });
-    if (logins_.size() >= cfg_.login.max_pending ||
-        static_cast<unsigned>(same_user) >= cfg_.login.max_pending_per_user)
+ProviderStatus LoginEngine::provider_status() const {
+    ProviderStatus st;
+    st.ready = provider_->ready();
+    st.listener = server_->url();
+    if (!st.ready)
+        st.last_error = provider_->not_ready_error().message;
+    return st;
+}
+
+Status LoginEngine::check_account(const std::string& user) {
+    auto account = accounts_.resolve(user);
+    if (!account)
+        return std::move(account).error();
+    return {};
+}
+
+// A safety net behind the bus layer's limits (auth_bus.cpp), which count per user and source.
+Status LoginEngine::check_limits() const {
+    if (logins_.size() >= 2 * std::size_t{cfg_.login.max_pending})
         return make_error(Errc::busy, "too_many_logins", "too many pending logins");
     return {};
 }
 
 Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone done) {
+    // First, before any provider contact, push or listener work: is this an account we manage?
+    auto account = accounts_.resolve(request.user);
+    if (!account)
+        return std::move(account).error();
     const ServicePolicy policy = cfg_.policy_for(request.service);
     auto flow = chosen_flow(policy, request);
     if (!flow)
         return std::move(flow).error();
     if (!provider_->ready())
         return provider_->not_ready_error();
-    PSC_TRY(check_limits(request));
+    PSC_TRY(check_limits());
 
     auto p = std::make_unique<Pending>();
     p->engine = this;
     p->id = next_id_++;
-    p->request = request;
+    p->subject = LoginSubject{request, std::move(*account)};
     p->done = std::move(done);
     LoginStarted started;
     started.id = p->id;
@@ -204,22 +267,26 @@ Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone d
 Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& policy,
                                LoginDisplay& display) {
     const BackendLoginId id = p.id;
-    auto on_done = [this, id](Result<LoginSuccess> r) { complete(id, std::move(r)); };
+    auto on_done = [this, id](LoginOutcome r) { complete(id, std::move(r)); };
     switch (flow) {
     case Flow::code: {
-        auto code = CodeLogin::create(ctx_, id, p.request, redirect_uri_, std::move(on_done));
+        auto code = CodeLogin::create(ctx_, id, p.subject, redirect_uri_, confirm_callbacks_,
+                                      std::move(on_done));
         if (!code)
             return std::move(code).error();
         p.state = (*code)->state();
         display.url = (*code)->url();
         display.qr = (*code)->url();
         display.accepts_paste = true;
+        display.confirm_code = confirm_callbacks_;
         p.flow = std::move(*code);
         return {};
     }
     case Flow::ciba: {
+        // Before anything reaches the phone: push fatigue is an attack on the person.
+        PSC_TRY(pushes_.admit(p.subject.request.user, !p.subject.request.rhost.empty(), now_usec()));
         auto ciba =
-            CibaLogin::create(ctx_, id, p.request, policy.login.ciba_channel, std::move(on_done));
+            CibaLogin::create(ctx_, id, p.subject, policy.login.ciba_channel, std::move(on_done));
         if (!ciba)
             return std::move(ciba).error();
         // No URL: the user answers on the phone or CPS-Gestion, matching the two digits.
@@ -231,7 +298,7 @@ Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& polic
         auto http = device_http();
         if (!http)
             return std::move(http).error();
-        auto device = DeviceLogin::create(ctx_, **http, id, p.request, std::move(on_done));
+        auto device = DeviceLogin::create(ctx_, **http, id, p.subject, std::move(on_done));
         if (!device)
             return std::move(device).error();
         // RFC 8628 §3.3: the URI and code to type; §3.3.1: the complete URI for a QR code.
@@ -271,6 +338,12 @@ Status LoginEngine::arm_deadline(Pending& p, std::chrono::seconds timeout) {
     return {};
 }
 
+std::uint64_t LoginEngine::now_usec() const noexcept {
+    std::uint64_t now = 0;
+    (void)sd_event_now(event_, CLOCK_MONOTONIC, &now);
+    return now;
+}
+
 int LoginEngine::on_deadline(sd_event_source*, uint64_t, void* userdata) noexcept {
     auto* p = static_cast<Pending*>(userdata);
     p->engine->complete(p->id, make_error(Errc::timeout, "login_timeout",
@@ -292,6 +365,12 @@ CallbackReply LoginEngine::on_request(std::string_view target) {
         return p->code()->on_callback(std::move(*resp));
     }
     return {CallbackReply::Page::unknown_login, {}};
+}
+
+bool LoginEngine::awaiting_confirmation(BackendLoginId id) const {
+    auto it = logins_.find(id);
+    return it != logins_.end() && !it->second->outcome && it->second->code() &&
+           it->second->code()->awaiting_confirmation();
 }
 
 Status LoginEngine::submit_callback(BackendLoginId id, std::string_view address) {
@@ -318,10 +397,22 @@ void LoginEngine::cancel(BackendLoginId id) noexcept {
     logins_.erase(id); // destroys the flow: its HTTP exchange is cancelled, done is never called
 }
 
-void LoginEngine::complete(BackendLoginId id, Result<LoginSuccess> r) {
+void LoginEngine::complete(BackendLoginId id, LoginOutcome r) {
     auto it = logins_.find(id);
     if (it == logins_.end() || it->second->outcome)
         return;
+    // Once a login has started, its account is one psc-login manages: nothing that happens next
+    // (a provider's unknown_user_id, a vanished account) may hand it to the next PAM module.
+    if (!r.result && r.result.error().code == Errc::unknown_user) {
+        Error e = std::move(r.result).error();
+        e.code = Errc::denied;
+        r.result = std::move(e);
+    }
+    // A push refused on the phone: no more pushes from that side for a while.
+    const Pending& p = *it->second;
+    if (!r.result && r.result.error().reason == "access_denied" &&
+        std::holds_alternative<std::unique_ptr<CibaLogin>>(p.flow))
+        pushes_.denied(p.subject.request.user, !p.subject.request.rhost.empty(), now_usec());
     it->second->outcome = std::move(r);
     finished_.push_back(id);
     (void)sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
@@ -340,7 +431,7 @@ void LoginEngine::deliver() {
             continue;
         std::unique_ptr<Pending> p = std::move(it->second);
         logins_.erase(it);
-        Result<LoginSuccess> r = std::move(*p->outcome);
+        LoginOutcome r = std::move(*p->outcome);
         LoginDone done = std::move(p->done);
         p.reset(); // the flow and its requests go before done runs (done may start a new login)
         if (done) {

@@ -16,6 +16,8 @@
 #include "login_backend.hpp"
 #include "login_finish.hpp"
 #include "provider_state.hpp"
+#include "push_throttle.hpp"
+#include "user_db.hpp"
 
 #include <cstddef>
 #include <deque>
@@ -57,20 +59,28 @@ public:
     // offers: ciba needs backchannel_authentication_endpoint (poll mode), device needs
     // device_authorization_endpoint. Until discovery is loaded: the configured list.
     [[nodiscard]] std::vector<std::string> flows_for(std::string_view service) const override;
-    // Reasons: flow_not_allowed (invalid: not in the service's flows, or unknown),
-    // provider_not_ready (unavailable), too_many_logins (busy), then the flow's:
-    // CodeLogin::create's, CibaLogin::create's (flow_unsupported, ciba_no_login_hint, ...),
+    // AccountResolver::resolve's errors.
+    [[nodiscard]] Status check_account(const std::string& user) override;
+    // The PAM user is resolved first, before any provider contact (SPEC §4): an account
+    // psc-login does not manage is answered at once (AccountResolver's: user_missing,
+    // system_user, user_unmapped — all unknown_user; map_unusable, nss_lookup).
+    // Then: flow_not_allowed (invalid: not in the service's flows, or unknown),
+    // provider_not_ready (unavailable), too_many_logins (busy), ciba_throttled (busy: too many
+    // pushes to this person's phone, push_throttle.hpp), then the flow's:
+    // CodeLogin::create's, CibaLogin::create's (flow_unsupported, ...),
     // DeviceLogin::create's (flow_unsupported, unauthorized_client, ...). The device grant's
     // authorization request is the one exchange start() waits for (its answer is the display), at
     // most kDeviceStartTimeout.
     [[nodiscard]] Result<LoginStarted> start(const LoginRequest& request, LoginDone done) override;
     // Reasons: login_unknown, flow_no_paste, CodeLogin::on_paste's.
     [[nodiscard]] Status submit_callback(BackendLoginId id, std::string_view address) override;
+    [[nodiscard]] bool awaiting_confirmation(BackendLoginId id) const override;
     void cancel(BackendLoginId id) noexcept override;
     // ProviderState::refresh; a failed fetch is reported as Unavailable with its own reason.
     [[nodiscard]] Status refresh_provider(RefreshDone done) override;
 
     [[nodiscard]] bool provider_ready() const noexcept { return provider_->ready(); }
+    [[nodiscard]] ProviderStatus provider_status() const override;
     [[nodiscard]] const ProviderState& provider() const noexcept { return *provider_; }
     [[nodiscard]] std::string callback_url() const { return server_->url(); }
     [[nodiscard]] std::size_t pending() const noexcept { return logins_.size(); }
@@ -84,12 +94,13 @@ private:
     [[nodiscard]] Status setup();
     [[nodiscard]] CallbackReply on_request(std::string_view target);
     [[nodiscard]] Status load_signing_key();
-    [[nodiscard]] Status check_limits(const LoginRequest& request) const;
+    [[nodiscard]] Status check_limits() const;
     [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy,
                                     LoginDisplay& display);
     [[nodiscard]] Result<HttpClient*> device_http();
     [[nodiscard]] Status arm_deadline(Pending& p, std::chrono::seconds timeout);
-    void complete(BackendLoginId id, Result<LoginSuccess> r);
+    [[nodiscard]] std::uint64_t now_usec() const noexcept;
+    void complete(BackendLoginId id, LoginOutcome r);
     void deliver();
     static int on_deadline(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_defer(sd_event_source* s, void* userdata) noexcept;
@@ -101,6 +112,8 @@ private:
     std::optional<Secret> client_secret_;
     std::optional<JwsSigningKey> signing_key_; // private_key_jwt
     MapFileCache maps_;
+    AccountResolver accounts_;
+    PushThrottle pushes_; // CIBA pushes per user (local seat and remote apart)
     // Teardown order (reverse of declaration): logins (cancel their requests), listener, provider,
     // then the HTTP client and its loop.
     SdEventHttpClient http_;
@@ -108,6 +121,7 @@ private:
     std::unique_ptr<ProviderState> provider_;
     std::unique_ptr<CallbackServer> server_;
     std::string redirect_uri_;
+    bool confirm_callbacks_ = false; // [callback] confirm_code for this redirect_uri
     FlowContext ctx_;
     SdEventSourcePtr defer_;
     std::deque<BackendLoginId> finished_;

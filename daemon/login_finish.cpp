@@ -51,6 +51,8 @@ Result<IdTokenPolicy> id_token_policy(const Config& cfg, const ProviderMetadata&
 namespace {
 
 Result<std::optional<std::string>> claim_in_token(const IdToken& token, const std::string& claim) {
+    if (claim == "sub")
+        return std::optional<std::string>(token.sub);
     auto v = json_get_string(token.claims.get(), claim.c_str());
     if (!v)
         return make_error(Errc::invalid, "claim_type",
@@ -62,16 +64,20 @@ Result<std::optional<std::string>> claim_in_token(const IdToken& token, const st
 
 Status add_userinfo(const MappingConfig& cfg, const UserInfo& ui, PscIdentity& who) {
     if (!cfg.alias_claim.empty()) {
-        auto aliases = userinfo_other_ids(ui);
+        auto aliases = userinfo_other_ids(ui, cfg.alias_claim);
         if (!aliases)
             return std::move(aliases).error();
-        who.aliases = std::move(*aliases);
+        for (auto& a : *aliases)
+            who.aliases.push_back(OtherId{std::move(a.id), std::move(a.origin)});
     }
     auto ex = userinfo_exercices(ui);
     if (!ex)
         return std::move(ex).error();
-    for (auto& e : *ex)
-        who.exercices.push_back({std::move(e.profession), std::move(e.category)});
+    if (*ex) {
+        who.exercices.emplace();
+        for (auto& e : **ex)
+            who.exercices->push_back({std::move(e.profession), std::move(e.category)});
+    }
     auto mode = userinfo_auth_mode(ui);
     if (!mode)
         return std::move(mode).error();
@@ -84,8 +90,7 @@ Status add_userinfo(const MappingConfig& cfg, const UserInfo& ui, PscIdentity& w
 Result<PscIdentity> identity_from(const MappingConfig& cfg, const IdToken& token,
                                   const UserInfo* userinfo) {
     PscIdentity who;
-    auto id = cfg.identity_claim == "sub" ? Result<std::optional<std::string>>(token.sub)
-                                          : claim_in_token(token, cfg.identity_claim);
+    auto id = claim_in_token(token, cfg.identity_claim);
     if (!id)
         return std::move(id).error();
     if (!id->has_value() && userinfo) {
@@ -103,67 +108,51 @@ Result<PscIdentity> identity_from(const MappingConfig& cfg, const IdToken& token
     return who;
 }
 
-Result<const UserMap*> MapFileCache::get(const std::string& path) {
-    FileRules rules;
-    rules.required_owner = static_cast<long>(trusted_owner_);
-    rules.refuse_group_world_writable = true;
-    auto f = read_file_checked(path, rules);
-    if (!f) {
-        map_.reset();
-        auto e = std::move(f).error();
-        return make_error(Errc::unavailable, "map_unusable", path + ": " + e.describe());
+Result<ManagedAccount> AccountResolver::resolve(const std::string& user) const {
+    const AccountRules rules = account_rules(cfg_);
+    AccountFacts facts;
+    if (valid_local_username(user)) {
+        auto local = users_.lookup(user);
+        if (!local)
+            return std::move(local).error();
+        facts.local = std::move(*local);
     }
-    const bool same = map_ && f->dev == dev_ && f->ino == ino_ &&
-                      f->mtime.tv_sec == mtime_.tv_sec && f->mtime.tv_nsec == mtime_.tv_nsec;
-    if (same)
-        return &*map_;
-    auto parsed = UserMap::parse(f->content, path);
-    if (!parsed) {
-        map_.reset();
-        return make_error(Errc::unavailable, "map_unusable", parsed.error().message);
+    // Root, system and missing accounts are answered without reading the mapping: a broken map
+    // must never stand between root and its password.
+    if (auto st = account_eligible(user, facts, rules); !st)
+        return std::move(st).error();
+    const std::string& tmpl = cfg_.mapping.username_template;
+    if (!tmpl.empty()) {
+        facts.source = "template";
+        facts.idnat = mapped_idnat(nullptr, tmpl, user);
+    } else {
+        auto map = maps_.get(cfg_.mapping.map_file);
+        if (!map)
+            return std::move(map).error();
+        facts.source = "map";
+        facts.idnat = mapped_idnat(*map, {}, user);
     }
-    map_ = std::move(*parsed);
-    dev_ = f->dev;
-    ino_ = f->ino;
-    mtime_ = f->mtime;
-    return &*map_;
+    return managed_account(user, facts, rules);
 }
 
-Result<LoginSuccess> decide_login(const Config& cfg, const LoginRequest& request,
-                                  const PscIdentity& identity, MapFileCache& maps,
-                                  const UserDb& users) {
-    const AuthzRules authz = cfg.policy_for(request.service).authz;
-    MappingPolicy mp;
-    mp.username_template = cfg.mapping.username_template;
-    mp.min_uid = cfg.mapping.min_uid;
-    mp.allow_system_users = cfg.mapping.allow_system_users;
-    mp.allow_professions = authz.allow_professions;
-    for (char c : authz.deny_categories)
-        mp.deny_categories.emplace_back(1, c);
-    mp.allow_idnat = authz.allow_idnat;
-    if (authz.require_auth_mode)
-        mp.require_auth_mode = std::string(to_string(*authz.require_auth_mode));
-    const UserMap* map = nullptr;
-    if (mp.username_template.empty()) {
-        auto m = maps.get(cfg.mapping.map_file);
-        if (!m)
-            return std::move(m).error();
-        map = *m;
-    }
-    auto d = decide(identity, request.user, map, mp, users);
-    if (!d)
-        return std::move(d).error();
-    if (d->user.name != request.user) // decide() guarantees it; a second lock costs nothing
-        return make_error(Errc::denied, "mapping_other_user", "identity maps to another account");
-    return LoginSuccess{d->user.name, d->idnat, d->profession, identity.auth_mode};
+LoginOutcome decide_login(const Config& cfg, const LoginSubject& subject,
+                          const PscIdentity& identity) {
+    auto d = decide(identity, subject.account, decision_rules(cfg, subject.request.service));
+    LoginOutcome out = d ? LoginOutcome(LoginSuccess{d->user, d->idnat, d->alias, d->profession,
+                                                     d->auth_mode})
+                         : LoginOutcome(std::move(d).error());
+    out.idnat = identity.idnat;
+    if (out.result)
+        out.alias = out.result->alias;
+    return out;
 }
 
 } // namespace psc
 
 namespace psc {
 
-LoginFinisher::LoginFinisher(const FlowContext& ctx, std::uint64_t waiter, LoginRequest request)
-    : ctx_(ctx), waiter_(waiter), request_(std::move(request)) {}
+LoginFinisher::LoginFinisher(const FlowContext& ctx, std::uint64_t waiter, LoginSubject subject)
+    : ctx_(ctx), waiter_(waiter), subject_(std::move(subject)) {}
 
 LoginFinisher::~LoginFinisher() {
     ctx_.provider->forget_waiter(waiter_);
@@ -176,9 +165,14 @@ void LoginFinisher::run(TokenResponse tokens, std::optional<std::string> nonce, 
     validate(false);
 }
 
-void LoginFinisher::finish(Result<LoginSuccess> r) {
+void LoginFinisher::finish(LoginOutcome r) {
     if (!done_)
         return;
+    // After a validated ID token every outcome names the person, refusals included.
+    if (r.idnat.empty() && id_token_) {
+        if (auto id = claim_in_token(*id_token_, ctx_.cfg->mapping.identity_claim); id && *id)
+            r.idnat = **id;
+    }
     auto done = std::exchange(done_, nullptr);
     done(std::move(r));
 }
@@ -212,8 +206,9 @@ void LoginFinisher::fetch_userinfo() {
     const bool mtls = ctx_.cfg->provider.token_auth_method == TokenAuthMethod::tls_client_auth;
     auto url = endpoint_for(ctx_.provider->metadata(), "userinfo_endpoint", mtls);
     if (!url || url->empty())
-        return finish(make_error(Errc::unavailable, "userinfo_no_endpoint",
-                                 "userinfo = yes but the provider has no userinfo_endpoint"));
+        return finish(make_error(Errc::config, "userinfo_no_endpoint",
+                                 "userinfo = yes but the provider has no userinfo_endpoint; "
+                                 "set userinfo = no if it has none"));
     HttpRequest req;
     req.url = *url;
     req.client_cert = mtls; // RFC 8705 §3: certificate-bound access tokens
@@ -245,7 +240,7 @@ void LoginFinisher::conclude(const UserInfo* userinfo) {
     auto who = identity_from(ctx_.cfg->mapping, *id_token_, userinfo);
     if (!who)
         return finish(std::move(who).error());
-    finish(decide_login(*ctx_.cfg, request_, *who, *ctx_.maps, *ctx_.users));
+    finish(decide_login(*ctx_.cfg, subject_, *who));
 }
 
 } // namespace psc

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The end of every flow (SPEC §3, §4): token response → ID token → UserInfo → identity → mapping
-// decision for the requested PAM user. Pure steps (no event loop) so CIBA and the device grant
-// reuse them; the flows only fetch.
+// The two ends of every flow (SPEC §3, §4). Before: the PAM user is resolved to a managed account
+// (AccountResolver, before any provider contact). After: token response → ID token → UserInfo →
+// identity → the decision (decision/decision.hpp) for that account. Pure steps where possible
+// (no event loop) so CIBA and the device grant reuse them; the flows only fetch.
 #pragma once
 
 #include "config.hpp"
+#include "decision.hpp"
+#include "map_file.hpp"
 #include "discovery.hpp"
 #include "file_io.hpp"
 #include "http_client.hpp"
 #include "id_token.hpp"
 #include "jws.hpp"
 #include "login_backend.hpp"
-#include "mapping.hpp"
 #include "provider_state.hpp"
 #include "result.hpp"
 #include "secret.hpp"
@@ -40,33 +42,36 @@ namespace psc {
                                                     std::optional<std::string> nonce,
                                                     const Secret* client_secret);
 
-// The identity from identity_claim (ID token first, else UserInfo), aliases from alias_claim
-// (otherIds), exercices and authMode from UserInfo. Reasons: identity_missing (invalid),
-// userinfo_claim_type.
+// The identity from identity_claim (ID token first, else UserInfo), former identifiers from the
+// configured alias_claim (only when set), practices and authMode from UserInfo. Reasons:
+// identity_missing (invalid), userinfo_claim_type.
 [[nodiscard]] Result<PscIdentity> identity_from(const MappingConfig& cfg, const IdToken& token,
                                                 const UserInfo* userinfo);
 
-// The map file, re-read when its inode or mtime changes (SPEC §4). Files that grant access:
-// owned by root (or trusted_owner), not group/world writable. Any bad line rejects the whole map
-// (Unavailable, the message carries "path:line"). Reason: map_unusable (plus file_io's).
-class MapFileCache {
+// Step 1 of the decision with its lookups: NSS, then (for accounts that could be managed) the
+// mapping source. Reasons: managed_account()'s (unknown_user), nss_lookup (io), map_unusable
+// (config).
+class AccountResolver {
 public:
-    explicit MapFileCache(uid_t trusted_owner = 0) : trusted_owner_(trusted_owner) {}
-    [[nodiscard]] Result<const UserMap*> get(const std::string& path);
+    AccountResolver(const Config& cfg, MapFileCache& maps, const UserDb& users)
+        : cfg_(cfg), maps_(maps), users_(users) {}
+    [[nodiscard]] Result<ManagedAccount> resolve(const std::string& user) const;
 
 private:
-    uid_t trusted_owner_;
-    std::optional<UserMap> map_;
-    dev_t dev_ = 0;
-    ino_t ino_ = 0;
-    struct timespec mtime_ {};
+    const Config& cfg_;
+    MapFileCache& maps_;
+    const UserDb& users_;
 };
 
-// decide() with the service's authorization rules; the requested PAM user is the only account
-// that can come out. Reasons: decide()'s and map_unusable.
-[[nodiscard]] Result<LoginSuccess> decide_login(const Config& cfg, const LoginRequest& request,
-                                                const PscIdentity& identity, MapFileCache& maps,
-                                                const UserDb& users);
+// One login as every flow sees it: what the PAM module asked, and the account it resolved to.
+struct LoginSubject {
+    LoginRequest request;
+    ManagedAccount account;
+};
+
+// decide() with the service's rules, as a LoginOutcome that carries the person's idNat.
+[[nodiscard]] LoginOutcome decide_login(const Config& cfg, const LoginSubject& subject,
+                                        const PscIdentity& identity);
 
 // What every flow shares with the engine (owned by it; outlives every login).
 struct FlowContext {
@@ -76,8 +81,6 @@ struct FlowContext {
     const Config* cfg = nullptr;
     const Secret* client_secret = nullptr;      // null unless client_secret_* or HS* is configured
     const JwsSigningKey* signing_key = nullptr; // null unless private_key_jwt is configured
-    MapFileCache* maps = nullptr;
-    const UserDb* users = nullptr;
 };
 
 // The asynchronous tail of every flow: ID token (one rate-limited JWKS refetch on an unknown kid,
@@ -85,26 +88,27 @@ struct FlowContext {
 // 2 minutes), identity, decision. Destroying it cancels its requests; done is then never called.
 class LoginFinisher {
 public:
-    using Done = std::function<void(Result<LoginSuccess>)>;
+    using Done = std::function<void(LoginOutcome)>;
     // waiter: a process-unique id (the login's) for the JWKS refetch queue.
-    LoginFinisher(const FlowContext& ctx, std::uint64_t waiter, LoginRequest request);
+    LoginFinisher(const FlowContext& ctx, std::uint64_t waiter, LoginSubject subject);
     ~LoginFinisher();
     LoginFinisher(const LoginFinisher&) = delete;
     LoginFinisher& operator=(const LoginFinisher&) = delete;
 
     // done may be called before run() returns (a token refused at once).
     void run(TokenResponse tokens, std::optional<std::string> nonce, Done done);
+    [[nodiscard]] const LoginSubject& subject() const noexcept { return subject_; }
 
 private:
     void validate(bool after_refetch);
     void fetch_userinfo();
     void on_userinfo(Result<HttpResponse> resp);
     void conclude(const UserInfo* userinfo);
-    void finish(Result<LoginSuccess> r);
+    void finish(LoginOutcome r);
 
     FlowContext ctx_;
     std::uint64_t waiter_;
-    LoginRequest request_;
+    LoginSubject subject_;
     TokenResponse tokens_;
     std::optional<std::string> nonce_;
     std::optional<IdToken> id_token_;

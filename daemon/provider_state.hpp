@@ -10,6 +10,7 @@
 #include "discovery.hpp"
 #include "event_loop.hpp"
 #include "http_client.hpp"
+#include "http_config.hpp"
 #include "jwks_cache.hpp"
 #include "result.hpp"
 
@@ -22,10 +23,6 @@
 
 namespace psc {
 
-// How psc-authd (and pscctl discover) talk to the provider: https only unless
-// allow_insecure_http, the configured CA, the client certificate under tls_client_auth, the
-// connect/total timeouts and the response size cap.
-[[nodiscard]] HttpOptions http_options(const Config& cfg);
 
 struct ProviderStateOptions {
     // First retry after a failed load; doubled per failure up to retry_max.

@@ -2,6 +2,7 @@
 #include "callback.hpp"
 
 #include "strutil.hpp"
+#include "utf8.hpp"
 
 #include <array>
 
@@ -71,41 +72,6 @@ Status extract(std::string_view query, const CallbackLimits& lim, CallbackRespon
     out.error_description = std::move(*desc);
     out.error_uri = std::move(*uri);
     return {};
-}
-
-bool is_bidi_control(std::uint32_t cp) {
-    return cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C;
-}
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 if invalid.
-std::size_t utf8_next(std::string_view s, std::size_t i, std::uint32_t& cp) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c < 0x80) {
-        cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 3, cp = c & 0x07;
-    else
-        return 0;
-    if (i + n >= s.size())
-        return 0;
-    for (std::size_t k = 1; k <= n; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return n + 1;
 }
 
 } // namespace
@@ -198,8 +164,11 @@ Error provider_error(std::string_view error, const std::optional<std::string>& d
     if (error == "login_required" || error == "consent_required" ||
         error == "interaction_required" || error == "account_selection_required")
         return make_error(Errc::denied, "login_required", std::move(msg));
+    // An authorization response travels through the user's browser (or their paste): whatever it
+    // says, it is the user's input, so it can only end the login as a refusal — never as an
+    // outage, which would open the break-glass line on demand.
     if (error == "server_error" || error == "temporarily_unavailable")
-        return make_error(Errc::unavailable, "provider_unavailable", std::move(msg));
+        return make_error(Errc::invalid, "authorization_server_error", std::move(msg));
     return make_error(Errc::invalid, "provider_error", std::move(msg));
 }
 
@@ -208,7 +177,7 @@ std::string sanitize_provider_text(std::string_view text, std::size_t max_bytes)
     bool pending_space = false;
     for (std::size_t i = 0; i < text.size();) {
         std::uint32_t cp = 0;
-        std::size_t n = utf8_next(text, i, cp);
+        std::size_t n = utf8_decode(text, i, cp);
         std::string_view piece = text.substr(i, n);
         if (n == 0) {
             piece = "?"; // invalid byte: shown, not interpreted
@@ -220,7 +189,7 @@ std::string sanitize_provider_text(std::string_view text, std::size_t max_bytes)
             pending_space = !out.empty();
             continue;
         }
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi_control(cp) || cp == '<' ||
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_invisible_format(cp) || cp == '<' ||
             cp == '>')
             continue;
         const std::size_t need = piece.size() + (pending_space ? 1 : 0);

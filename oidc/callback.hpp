@@ -68,13 +68,15 @@ struct CallbackExpectation {
 
 // RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6 error code → Error: access_denied → denied
 // "access_denied"; login/consent/interaction_required, account_selection_required → denied
-// "login_required"; server_error, temporarily_unavailable → unavailable "provider_unavailable";
-// anything else → invalid "provider_error". The message shows the sanitised code and description.
+// "login_required"; server_error, temporarily_unavailable → invalid "authorization_server_error"
+// (it came through the browser: never "unavailable"); anything else → invalid "provider_error".
+// The message shows the sanitised code and description.
 [[nodiscard]] Error provider_error(std::string_view error,
                                    const std::optional<std::string>& description);
 
 // Text from the provider made safe to show in a terminal, a log line or (escaped anyway) HTML:
-// invalid UTF-8 bytes become '?', C0/C1 controls, DEL and bidi overrides are dropped (runs of
+// invalid UTF-8 bytes become '?', C0/C1 controls, DEL and invisible format characters
+// (is_invisible_format: bidi overrides, zero-width characters) are dropped (runs of
 // whitespace controls become one space), '<' and '>' are dropped so it can never be markup, and
 // the result is cut at a character boundary to max_bytes (then "...").
 [[nodiscard]] std::string sanitize_provider_text(std::string_view text,

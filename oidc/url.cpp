@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "url.hpp"
 
+#include "utf8.hpp"
+
 #include "strutil.hpp"
 
 #include <arpa/inet.h>
@@ -40,40 +42,6 @@ void append_pct(std::string& out, unsigned char c) {
     out.push_back(kHex[c & 0xF]);
 }
 
-// RFC 3629: shortest form only, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 1, cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2, cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size())
-            return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 Result<std::string> parse_host(std::string_view h) {
     if (h.empty())
@@ -182,7 +150,7 @@ Result<std::string> percent_decode(std::string_view s, PlusIs plus) {
             return make_error(Errc::invalid, "url_nul", "encoded NUL character");
         out.push_back(c);
     }
-    if (!valid_utf8(out))
+    if (!is_valid_utf8(out))
         return make_error(Errc::invalid, "url_bad_utf8", "decoded value is not valid UTF-8");
     return out;
 }

@@ -163,18 +163,19 @@ Result<std::vector<std::string>> userinfo_categories(const UserInfo& info) {
     return exercice_field(info, "codeCategorieProfessionnelle");
 }
 
-Result<std::vector<PscExercice>> userinfo_exercices(const UserInfo& info) {
+Result<std::optional<std::vector<PscExercice>>> userinfo_exercices(const UserInfo& info) {
+    using Out = std::optional<std::vector<PscExercice>>;
     auto refpro = json_get_object(info.claims.get(), "SubjectRefPro");
     if (!refpro)
         return claim_type_error(refpro.error());
-    std::vector<PscExercice> out;
     if (!*refpro)
-        return out;
+        return Out{};
     json_object* list = json_member(*refpro, "exercices");
     if (!list)
-        return out;
+        return Out{};
     if (!json_object_is_type(list, json_type_array))
         return ui_error("userinfo_claim_type", "\"exercices\" is not an array");
+    std::vector<PscExercice> out;
     for (std::size_t i = 0; i < json_object_array_length(list); ++i) {
         const json_object* entry = json_object_array_get_idx(list, i);
         if (!json_object_is_type(entry, json_type_object))
@@ -187,11 +188,31 @@ Result<std::vector<PscExercice>> userinfo_exercices(const UserInfo& info) {
             return claim_type_error(cat.error());
         out.push_back({std::string(prof->value_or("")), std::string(cat->value_or(""))});
     }
-    return out;
+    return Out{std::move(out)};
 }
 
-Result<std::vector<std::string>> userinfo_other_ids(const UserInfo& info) {
-    return strings_of_entries(info.claims.get(), "otherIds", "identifiant");
+Result<std::vector<PscOtherId>> userinfo_other_ids(const UserInfo& info, std::string_view claim) {
+    std::vector<PscOtherId> out;
+    const std::string key(claim);
+    auto arr = array_member(info.claims.get(), key.c_str());
+    if (!arr)
+        return std::move(arr).error();
+    if (!*arr)
+        return out;
+    for (std::size_t i = 0; i < json_object_array_length(*arr); ++i) {
+        const json_object* entry = json_object_array_get_idx(*arr, i);
+        if (!json_object_is_type(entry, json_type_object))
+            return ui_error("userinfo_claim_type", "an entry of \"" + key + "\" is not an object");
+        auto id = json_get_string(entry, "identifiant");
+        auto origin = json_get_string(entry, "origine");
+        if (!id)
+            return claim_type_error(id.error());
+        if (!origin)
+            return claim_type_error(origin.error());
+        if (id->has_value() && !(*id)->empty())
+            out.push_back({std::string(**id), std::string(origin->value_or(""))});
+    }
+    return out;
 }
 
 } // namespace psc

@@ -67,8 +67,17 @@ struct PscExercice {
     std::string profession; // codeProfession ("" when absent)
     std::string category;   // codeCategorieProfessionnelle ("" when absent)
 };
-[[nodiscard]] Result<std::vector<PscExercice>> userinfo_exercices(const UserInfo& info);
-// otherIds[].identifiant (ADELI→RPPS aliases; distinct, in order).
-[[nodiscard]] Result<std::vector<std::string>> userinfo_other_ids(const UserInfo& info);
+// nullopt when the person has no practice data at all (no SubjectRefPro, or no exercices in it):
+// rules that need practices must tell "none sent" from "none allowed".
+[[nodiscard]] Result<std::optional<std::vector<PscExercice>>>
+userinfo_exercices(const UserInfo& info);
+// `claim` (alias_claim, PSC: otherIds) entries: {identifiant, origine} pairs, in order. An entry
+// without an identifiant is skipped.
+struct PscOtherId {
+    std::string id;     // identifiant
+    std::string origin; // origine ("ADELI", "RPPS", ...; "" when absent)
+};
+[[nodiscard]] Result<std::vector<PscOtherId>> userinfo_other_ids(const UserInfo& info,
+                                                                 std::string_view claim = "otherIds");
 
 } // namespace psc

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The org.psclogin.Auth1 calls the module makes (daemon/org.psclogin.Auth1.xml), behind an
 // interface so the login logic can be tested with a scripted fake (as sdbus-c++ suggests).
-// Errors carry the daemon's Errc (from its named D-Bus error) and its reason token; anything that
-// is not one of the daemon's own errors (no daemon, bus gone, no reply) is Errc::unavailable.
+// Errors carry the daemon's Errc (from its named D-Bus error) and its reason token. Only a daemon
+// that cannot be reached (no bus, no owner of the name, no reply, the connection lost) is
+// Errc::unavailable; any other bus failure is Errc::internal (bus_client.cpp).
 #pragma once
 
 #include "result.hpp"
@@ -26,6 +27,7 @@ struct Display {
     std::string user_code;
     std::uint32_t expires_in = 0;
     bool accepts_paste = false;
+    bool confirm_code = false; // the browser's page may show a code to type here
 };
 
 struct Started {
@@ -38,13 +40,15 @@ struct Outcome {
     bool done = false;
     std::uint32_t remaining = 0; // while !done
     std::string user, idnat, profession, auth_mode;
+    bool confirm = false; // while !done: the browser's code is awaited (SubmitCallback)
 };
 
 class AuthApi {
 public:
     virtual ~AuthApi() = default;
+    // GetUserFlows: unknown_user when psc-login does not manage `user` (nothing is started).
     [[nodiscard]] virtual Result<std::vector<std::string>>
-    get_flows(const std::string& service) = 0;
+    get_flows(const std::string& user, const std::string& service) = 0;
     [[nodiscard]] virtual Result<Started> start_login(const LoginParams& p) = 0;
     [[nodiscard]] virtual Result<Outcome> wait_login(const std::string& id,
                                                      std::uint32_t max_wait_ms) = 0;

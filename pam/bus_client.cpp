@@ -37,9 +37,23 @@ struct BusError {
     ~BusError() { sd_bus_error_free(&e); }
 };
 
+// A call that failed without a D-Bus error: the connection or the daemon is gone (unavailable),
+// or something local went wrong (internal).
 Error bus_failure(std::string_view what, int r) {
-    return make_error(Errc::unavailable, "daemon_unreachable",
-                      std::string(what) + ": " + std::strerror(r < 0 ? -r : r));
+    const int e = r < 0 ? -r : r;
+    const std::string text = std::string(what) + ": " + std::strerror(e);
+    switch (e) {
+    case ETIMEDOUT:
+    case ECONNRESET:
+    case ECONNREFUSED:
+    case ENOTCONN:
+    case EPIPE:
+    case ENOENT:
+    case ESHUTDOWN:
+        return make_error(Errc::unavailable, "daemon_unreachable", text);
+    default:
+        return make_error(Errc::internal, "bus_error", text);
+    }
 }
 
 Error bad_reply(std::string_view method) {
@@ -131,6 +145,13 @@ int read_display_entry(std::string_view key, sd_bus_message* m, Display& d) {
         return read_string(m, d.user_code);
     if (key == "expires_in")
         return sd_bus_message_read(m, "v", "u", &d.expires_in) < 0 ? -EBADMSG : 1;
+    if (key == "confirm_code") {
+        int b = 0;
+        if (sd_bus_message_read(m, "v", "b", &b) < 0)
+            return -EBADMSG;
+        d.confirm_code = b != 0;
+        return 1;
+    }
     if (key == "accepts_paste") {
         int b = 0;
         if (sd_bus_message_read(m, "v", "b", &b) < 0)
@@ -152,6 +173,13 @@ int read_outcome_entry(std::string_view key, sd_bus_message* m, Outcome& o) {
         return read_string(m, o.auth_mode);
     if (key == "remaining")
         return sd_bus_message_read(m, "v", "u", &o.remaining) < 0 ? -EBADMSG : 1;
+    if (key == "confirm") {
+        int b = 0;
+        if (sd_bus_message_read(m, "v", "b", &b) < 0)
+            return -EBADMSG;
+        o.confirm = b != 0;
+        return 1;
+    }
     return 0;
 }
 
@@ -183,8 +211,20 @@ Error error_from_bus(std::string_view name, std::string_view message) {
         // which would open the break-glass line.
         return make_error(Errc::internal, "unknown_daemon_error", display_safe(name, 256));
     }
-    return make_error(Errc::unavailable, "daemon_unreachable",
-                      display_safe(name, 256) + (safe.empty() ? "" : ": " + safe));
+    // Only "nobody answers" is an outage; anything else the bus says (InvalidArgs, AccessDenied
+    // from a missing policy, UnknownMethod after a bad upgrade, ...) is a fault to fix, and must
+    // not open the break-glass line.
+    static constexpr std::string_view kUnreachable[] = {
+        "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner",
+        "org.freedesktop.DBus.Error.NoReply",        "org.freedesktop.DBus.Error.Disconnected",
+        "org.freedesktop.DBus.Error.NoServer",       "org.freedesktop.DBus.Error.Timeout",
+        "org.freedesktop.DBus.Error.TimedOut",       "org.freedesktop.DBus.Error.UnknownObject",
+    };
+    const std::string text = display_safe(name, 256) + (safe.empty() ? "" : ": " + safe);
+    for (std::string_view n : kUnreachable)
+        if (name == n)
+            return make_error(Errc::unavailable, "daemon_unreachable", text);
+    return make_error(Errc::internal, "bus_error", text);
 }
 
 Result<std::unique_ptr<BusClient>> BusClient::open() {
@@ -197,9 +237,10 @@ Result<std::unique_ptr<BusClient>> BusClient::open() {
     return std::unique_ptr<BusClient>(new BusClient(std::move(bus)));
 }
 
-Result<std::vector<std::string>> BusClient::get_flows(const std::string& service) {
-    auto reply = call(bus_.get(), "GetFlows", kCallTimeoutUsec, [&](sd_bus_message* m) {
-        return sd_bus_message_append(m, "s", service.c_str());
+Result<std::vector<std::string>> BusClient::get_flows(const std::string& user,
+                                                      const std::string& service) {
+    auto reply = call(bus_.get(), "GetUserFlows", kCallTimeoutUsec, [&](sd_bus_message* m) {
+        return sd_bus_message_append(m, "ss", user.c_str(), service.c_str());
     });
     if (!reply)
         return std::move(reply).error();

@@ -19,7 +19,8 @@ public:
     // Reason: bus_connect (Errc::unavailable).
     [[nodiscard]] static Result<std::unique_ptr<BusClient>> open();
 
-    Result<std::vector<std::string>> get_flows(const std::string& service) override;
+    Result<std::vector<std::string>> get_flows(const std::string& user,
+                                               const std::string& service) override;
     Result<Started> start_login(const LoginParams& p) override;
     Result<Outcome> wait_login(const std::string& id, std::uint32_t max_wait_ms) override;
     Result<Outcome> submit_callback(const std::string& id, std::string_view address) override;

@@ -73,7 +73,7 @@ public:
 
 private:
     Result<std::string> choose_flow() {
-        auto offered = api_.get_flows(ctx_.service);
+        auto offered = api_.get_flows(ctx_.user, ctx_.service);
         if (!offered)
             return std::move(offered).error();
         const auto flows = filter_flows(*offered, ctx_.options.flows);
@@ -142,6 +142,15 @@ private:
                 return ended(r.error());
             if (r->done)
                 return finish(*r);
+            // confirm_code: the browser's page shows a code; only the person here can type it.
+            if (r->confirm) {
+                auto typed = conv_.prompt(text(Msg::prompt_code, ctx_.lang));
+                if (!typed)
+                    return conv_failed(typed.error());
+                if (auto done = submit(trim(typed->view()), Msg::code_rejected))
+                    return *done;
+                continue;
+            }
             if (ctx_.now() - last_info >= kInfoEvery) {
                 if (auto st = info_remaining(); !st)
                     return conv_failed(st.error());
@@ -154,8 +163,10 @@ private:
     // SSH (and prompt=always): Enter checks, a pasted address completes the code flow.
     AuthResult wait_prompting() {
         while (left() > 0ms) {
-            auto answer = conv_.prompt(
-                text(display_.accepts_paste ? Msg::prompt_paste : Msg::prompt_enter, ctx_.lang));
+            auto answer = conv_.prompt(text(display_.confirm_code    ? Msg::prompt_paste_code
+                                            : display_.accepts_paste ? Msg::prompt_paste
+                                                                     : Msg::prompt_enter,
+                                            ctx_.lang));
             if (!answer)
                 return conv_failed(answer.error());
             const std::string_view a = trim(answer->view());
@@ -171,21 +182,28 @@ private:
                     return conv_failed(st.error());
                 continue;
             }
-            if (a.size() > kMaxPaste) {
-                (void)conv_.info(text(Msg::paste_too_long, ctx_.lang));
-                continue;
-            }
-            auto r = api_.submit_callback(id_, a);
-            if (r)
-                return finish(*r);
-            // The daemon refuses an address that is not this login's (someone else's, a typo)
-            // and keeps the login; any other error ended it.
-            auto probe = api_.wait_login(id_, 0);
-            if (!probe || probe->done)
-                return probe && probe->done ? finish(*probe) : ended(r.error());
-            (void)conv_.info(text(Msg::paste_rejected, ctx_.lang, r.error().reason));
+            if (auto done = submit(a, Msg::paste_rejected))
+                return *done;
         }
         return timed_out();
+    }
+
+    // A pasted address or a confirmation code: the outcome when it ended the login, or nullopt
+    // when the daemon refused the text and the login goes on (someone else's address, a typo, a
+    // wrong code).
+    std::optional<AuthResult> submit(std::string_view a, Msg rejected) {
+        if (a.size() > kMaxPaste) {
+            (void)conv_.info(text(Msg::paste_too_long, ctx_.lang));
+            return std::nullopt;
+        }
+        auto r = api_.submit_callback(id_, a);
+        if (r)
+            return finish(*r);
+        auto probe = api_.wait_login(id_, 0);
+        if (!probe || probe->done)
+            return probe && probe->done ? finish(*probe) : ended(r.error());
+        (void)conv_.info(text(rejected, ctx_.lang, r.error().reason));
+        return std::nullopt;
     }
 
     AuthResult finish(const Outcome& o) {
@@ -216,10 +234,10 @@ private:
 
     // OpenSSH's keyboard-interactive shows info and error lines only together with a prompt: without
     // one more, an SSH user would never read why the login was refused. Not for
-    // PAM_AUTHINFO_UNAVAIL (the break-glass line prompts next anyway), nor once the conversation
-    // has failed. The answer is not used; the PAM code is already decided.
+    // PAM_AUTHINFO_UNAVAIL or PAM_USER_UNKNOWN (the next module prompts anyway), nor once the
+    // conversation has failed. The answer is not used; the PAM code is already decided.
     void acknowledge(int pam_code) {
-        if (pam_code == PAM_AUTHINFO_UNAVAIL || conv_failed_ ||
+        if (pam_code == PAM_AUTHINFO_UNAVAIL || pam_code == PAM_USER_UNKNOWN || conv_failed_ ||
             !use_prompt(ctx_.options.prompt, ctx_.rhost))
             return;
         (void)conv_.prompt(text(Msg::ack_failure, ctx_.lang));
@@ -282,8 +300,21 @@ bool use_prompt(PromptMode mode, std::string_view rhost) noexcept {
 
 int report_failure(Conversation& conv, Log& log, Lang lang, const Error& e) {
     const PamFailure f = pam_failure_for(e.code);
+    // An account psc-login does not manage (root, service accounts, unmapped users) goes to the
+    // next module without a word: the person at the prompt sees that module's prompt, nothing else.
+    if (e.code == Errc::unknown_user) {
+        log.write(LOG_INFO, "not a psc-login account, passed on: " + e.describe());
+        return f.pam_code;
+    }
     log.write(e.code == Errc::denied || e.code == Errc::unknown_user ? LOG_NOTICE : LOG_ERR,
               "Failed to authenticate via psc-authd: " + e.describe());
+    if (e.reason == "ciba_throttled") {
+        // The daemon says when: "ciba_throttled: next push for this account in 45 s".
+        const auto in = e.message.rfind(" in ");
+        const std::string when = in == std::string::npos ? "" : e.message.substr(in + 1);
+        conv.error(text(Msg::err_push_throttled, lang, when.empty() ? "later" : when));
+        return f.pam_code;
+    }
     conv.error(text(f.message, lang, e.reason));
     return f.pam_code;
 }

@@ -28,6 +28,9 @@ enum class Msg {
     paste_rejected,  // the pasted address was refused; may paste again
     paste_too_long,  // the pasted text is over the cap
     paste_unused,    // text typed for a flow that takes no address
+    prompt_code,     // confirm_code: "Code shown in the browser: "
+    prompt_paste_code, // SSH prompt when the browser may show a confirmation code
+    code_rejected,   // a wrong confirmation code; may type again
     success,         // "Pro Santé Connect: signed in as {}"
     err_unavailable, // daemon or provider unreachable
     err_unknown_user,
@@ -35,6 +38,7 @@ enum class Msg {
     err_timeout,
     err_cancelled,
     err_busy,
+    err_push_throttled, // ciba_throttled: too many pushes to this phone; {} = when the next may go
     err_invalid,
     err_failed,     // config, io, internal
     err_wrong_user, // the daemon answered for another account

@@ -31,11 +31,18 @@ expect_line() { # NAME LINE: $out must contain LINE exactly
     fi
 }
 
-site() { # DIR: a fresh config dir with a secret and key files
+# One client certificate and key for every site (generated now), a PAM directory with the services
+# the configurations name, and a map whose account exists on every Debian system (nobody).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+    -subj /CN=psc-login-test -keyout "$tmp/client.key" -out "$tmp/client.crt" 2>/dev/null
+mkdir -p "$tmp/pam.d"
+for svc in sshd sudo login; do printf 'auth required pam_deny.so\n' >"$tmp/pam.d/$svc"; done
+
+site() { # DIR: a fresh config dir with a secret, the client key and certificate, a map
     mkdir -p "$1"
     printf 's3cr3t-value\n' >"$1/client_secret"
-    printf -- '-----BEGIN PRIVATE KEY-----\n' >"$1/client.key"
-    printf -- '-----BEGIN CERTIFICATE-----\n' >"$1/client.crt"
+    cp "$tmp/client.key" "$tmp/client.crt" "$1/"
+    printf '810001234567 nobody\n' >"$1/users.map"
     chmod 600 "$1/client_secret" "$1/client.key"
 }
 
@@ -53,21 +60,42 @@ cat >"$d/psc-login.conf" <<CONF
 issuer = https://idp.example.org/realms/x
 client_id = psc-login
 client_secret_file = $d/client_secret
-colour = blue
+[mapping]
+map_file = $d/users.map
 [service:sshd]
 flows = ciba code
 CONF
-run valid 0 --config "$d/psc-login.conf"
+run valid 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line valid "OK"
 expect_line valid "profile: generic"
 expect_line valid "issuer: https://idp.example.org/realms/x"
 expect_line valid "token_auth_method: client_secret_basic"
 expect_line valid "service sshd: flows ciba code, timeout 180s, ciba_channel MOBILE"
-expect_line valid "$d/psc-login.conf:5: warning: unknown key \"colour\" in [provider]"
 if grep -q s3cr3t <<<"$out"; then fail "valid: the secret was printed"; fi
-run valid_service 0 --config="$d/psc-login.conf" --service=sshd
+expect_line valid "map_file $d/users.map: 1 account(s)"
+run valid_service 0 --config="$d/psc-login.conf" --service=sshd --pam-dir="$tmp/pam.d"
 expect_line valid_service "service sshd: flows ciba code, timeout 180s, ciba_channel MOBILE"
 if grep -q "service (default)" <<<"$out"; then fail "valid_service: printed other services"; fi
+# The same without a PAM service "sshd": its rules would never apply.
+run no_pam_service 1 --config "$d/psc-login.conf" --pam-dir "$tmp"
+expect_line no_pam_service "$d/psc-login.conf:7: [service:sshd] names no PAM service: $tmp/sshd does not exist, so these settings never apply (a typo?)"
+
+# --- a misspelt key or section is an error, never a dropped rule
+d=$tmp/unknown
+site "$d"
+cat >"$d/psc-login.conf" <<CONF
+[provider]
+issuer = https://idp.example.org/realms/x
+client_id = psc-login
+client_secret_file = $d/client_secret
+[mapping]
+deny_categorie = E
+[mappings]
+flows = ciba
+CONF
+run unknown 1 --config "$d/psc-login.conf"
+expect_line unknown "$d/psc-login.conf:6: unknown key \"deny_categorie\" in [mapping] (see psc-login.conf(5) for the keys of each section)"
+expect_line unknown "$d/psc-login.conf:7: unknown section [mappings] (expected provider, callback, login, mapping, limits or service:NAME)"
 
 # --- errors: exit 1, every error as file:line: message
 d=$tmp/bad
@@ -121,14 +149,71 @@ expect_line symlink "$tmp/link.conf: is a symbolic link"
 run missing 1 --config "$tmp/none.conf"
 expect_line missing "$tmp/none.conf: No such file or directory"
 
+# --- the map file: a missing account is an error; a repeated line and a system account warn
+d=$tmp/map
+site "$d"
+printf '810001234567 nobody\n810001234567 nobody\n810009999999 no-such-account\n810008888888 root\n' \
+    >"$d/users.map"
+printf '[provider]\nissuer = https://idp.example.org\nclient_id = x\nclient_secret_file = %s\n[mapping]\nmap_file = %s\n' \
+    "$d/client_secret" "$d/users.map" >"$d/psc-login.conf"
+run map_checks 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line map_checks "$d/users.map: \"no-such-account\" has no local account: create it, or remove its line"
+expect_line map_checks "$d/users.map: warning: \"root\" is a system account: psc-login will not manage it unless allow_system_users lists it"
+expect_line map_checks "warning: $d/users.map:2: 810001234567 nobody is already mapped (the repeated line is ignored)"
+printf '810001234567 nobody\n810009999999\n' >"$d/users.map"
+run map_syntax 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line map_syntax "$d/users.map:2: expected \"IDNAT localuser\", found only \"810009999999\""
+chmod 666 "$d/users.map"
+run map_mode 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+if ! grep -q "map_file\|users.map.*writable" <<<"$out"; then fail "map_mode: no mode error"; printf '%s\n' "$out"; fi
+
+# --- the client certificate and key (mTLS): encrypted, mismatched, expiring soon; the CA file
+d=$tmp/tls
+site "$d"
+tls_conf() { # KEY CERT [CA]
+    cat >"$d/psc-login.conf" <<CONF
+[provider]
+profile = psc-sandbox
+client_id = psc-login
+tls_client_cert = $2
+tls_client_key = $1
+${3:+ca_file = $3}
+[mapping]
+map_file = $d/users.map
+CONF
+}
+tls_conf "$d/client.key" "$d/client.crt"
+run tls_ok 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line tls_ok "client certificate: CN=psc-login-test, issued by CN=psc-login-test, valid until $(date -u -d "$(openssl x509 -in "$d/client.crt" -noout -enddate | cut -d= -f2)" '+%Y-%m-%d %H:%M UTC')"
+openssl pkey -in "$d/client.key" -aes256 -passout pass:secret -out "$d/enc.key" 2>/dev/null
+chmod 600 "$d/enc.key"
+tls_conf "$d/enc.key" "$d/client.crt"
+run tls_encrypted 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d" </dev/null
+expect_line tls_encrypted "$d/enc.key is encrypted with a passphrase, which psc-authd cannot ask for: write it unencrypted (openssl pkey -in $d/enc.key -out NEW.key), chmod 600, owned by root"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/other.key" 2>/dev/null
+chmod 600 "$d/other.key"
+tls_conf "$d/other.key" "$d/client.crt"
+run tls_mismatch 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line tls_mismatch "$d/other.key is not the private key of the certificate $d/client.crt"
+openssl req -x509 -key "$d/client.key" -days 10 -subj /CN=soon -out "$d/soon.crt" 2>/dev/null
+tls_conf "$d/client.key" "$d/soon.crt"
+run tls_expiring 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+if ! grep -q "^warning: $d/soon.crt expires on .* (in [0-9]* day(s)): renew it with the ANS now\$" <<<"$out"; then
+    fail "tls_expiring: no warning"; printf '%s\n' "$out"
+fi
+printf 'not a certificate\n' >"$d/ca.pem"
+tls_conf "$d/client.key" "$d/client.crt" "$d/ca.pem"
+run ca_invalid 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line ca_invalid "$d/ca.pem is not a file of PEM certificates"
+
 # --- the shipped examples, with their key paths pointed at temp files by a drop-in
 d=$tmp/example-psc
 site "$d"
 cp "$examples/psc-login.conf" "$d/psc-login.conf"
 mkdir -p "$d/psc-login.conf.d"
-printf '[provider]\ntls_client_cert = %s\ntls_client_key = %s\n' "$d/client.crt" "$d/client.key" \
-    >"$d/psc-login.conf.d/90-test.conf"
-run example_psc 0 --config "$d/psc-login.conf"
+printf '[provider]\ntls_client_cert = %s\ntls_client_key = %s\n[mapping]\nmap_file = %s\n' \
+    "$d/client.crt" "$d/client.key" "$d/users.map" >"$d/psc-login.conf.d/90-test.conf"
+run example_psc 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line example_psc "profile: psc-sandbox"
 expect_line example_psc "service sshd: flows ciba code, timeout 180s, ciba_channel MOBILE, professions 10 21 60, deny categories E"
 if grep -q warning <<<"$out"; then fail "example_psc: warnings"; printf '%s\n' "$out"; fi
@@ -137,10 +222,11 @@ d=$tmp/example-generic
 site "$d"
 cp "$d/client.crt" "$d/ca.pem"
 cp "$examples/psc-login-generic.conf" "$d/psc-login.conf"
+chmod 644 "$d/ca.pem"
 mkdir -p "$d/psc-login.conf.d"
 printf '[provider]\nclient_secret_file = %s\nca_file = %s\n' "$d/client_secret" "$d/ca.pem" \
     >"$d/psc-login.conf.d/90-test.conf"
-run example_generic 0 --config "$d/psc-login.conf"
+run example_generic 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line example_generic "profile: generic"
 if grep -q warning <<<"$out"; then fail "example_generic: warnings"; printf '%s\n' "$out"; fi
 

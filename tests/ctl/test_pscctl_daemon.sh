@@ -79,7 +79,7 @@ map_unmapped_idnat() {
 
 map_system_account() {
     ctl map 810000000002 --config "$PSC_CONFIG"
-    expect 1 "root: refused: system_user"
+    expect 1 "root: not managed: system_user"
 }
 
 map_bad_idnat() {

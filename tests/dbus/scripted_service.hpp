@@ -34,13 +34,22 @@ public:
         return {"code", "ciba"};
     }
 
+    // Scripted by user name: "unmanaged" is not an account psc-login manages.
+    Status check_account(const std::string& user) override {
+        if (user == "unmanaged")
+            return make_error(Errc::unknown_user, "user_unmapped", "scripted");
+        return {};
+    }
+
     Result<LoginStarted> start(const LoginRequest& req, LoginDone done) override {
+        if (auto st = check_account(req.user); !st)
+            return st.error();
         if (req.rhost == "refuse")
             return make_error(Errc::unavailable, "scripted_refusal", "refused");
         const BackendLoginId id = ++next_;
         live_[id].done = std::move(done);
         if (req.rhost == "ok")
-            finish_later(id, LoginSuccess{req.user, "810001234567", "10", "CARD"});
+            finish_later(id, LoginSuccess{req.user, "810001234567", "", "10", "CARD"});
         else if (req.rhost.rfind("fail:", 0) == 0)
             finish_later(id, failure(req.rhost.substr(5)));
         LoginStarted s;
@@ -56,7 +65,7 @@ public:
     Status submit_callback(BackendLoginId id, std::string_view address) override {
         if (address == "bad")
             return make_error(Errc::invalid, "state_mismatch", "callback does not match");
-        finish_later(id, LoginSuccess{"claire", "810001234567", "10", "CARD"});
+        finish_later(id, LoginSuccess{"claire", "810001234567", "", "10", "CARD"});
         return {};
     }
 

@@ -17,10 +17,11 @@
 //   submit ADDRESS                   SubmitCallback(ID, ADDRESS) (the rest of the line)
 //   cancel                           CancelLogin(ID); prints `cancelled`
 //   flows SERVICE                    GetFlows; prints `flows F1 F2 ...`
+//   userflows USER SERVICE           GetUserFlows; the same, or the error for an unmanaged USER
 //   own NAME                         RequestName(NAME); prints `owned NAME` (or `queued NAME N`)
 //   quit                             exit 0 (EOF too)
 // A finished login prints `done user=U idnat=I profession=P auth_mode=M`, a pending one
-// `pending remaining=N`, any failure `error <D-Bus error name> <message>` (psc-authd's message
+// `pending remaining=N` (` confirm` when the browser's code is awaited), any failure `error <D-Bus error name> <message>` (psc-authd's message
 // starts with the stable reason token).
 //
 // Exit codes: 0 after quit/EOF; 1 cannot connect to the bus; 2 usage; 3 the StartLogin given on
@@ -133,7 +134,8 @@ public:
             return say("error local " + std::to_string(-r));
         if (done)
             return say_done(result);
-        say("pending remaining=" + result["remaining"]);
+        say("pending remaining=" + result["remaining"] +
+            (result["confirm"] == "true" ? " confirm" : ""));
     }
 
     void submit(const std::string& address) {
@@ -157,10 +159,13 @@ public:
         say("cancelled");
     }
 
-    void flows(const std::string& service) {
+    // GetFlows SERVICE, or GetUserFlows USER SERVICE when a user is given.
+    void flows(const std::string& service, const std::string& user = "") {
         MessagePtr reply;
         BusError err;
-        int r = call("GetFlows", err, reply, 0, "s", service.c_str());
+        int r = user.empty() ? call("GetFlows", err, reply, 0, "s", service.c_str())
+                             : call("GetUserFlows", err, reply, 0, "ss", user.c_str(),
+                                    service.c_str());
         if (r < 0)
             return say_error(err, r);
         std::string line = "flows";
@@ -259,6 +264,10 @@ bool run_command(Client& c, const std::string& line) {
         c.submit(address);
     } else if (cmd == "cancel") {
         c.cancel();
+    } else if (cmd == "userflows") {
+        std::string user, service;
+        in >> user >> service;
+        c.flows(service, user);
     } else if (cmd == "flows" || cmd == "own" || cmd == "use") {
         std::string arg;
         in >> arg;

@@ -3,8 +3,10 @@
 # (non-root callers only for themselves, by effective uid, never from arguments), logins bound to
 # their connection (cancelled when it leaves, invisible to any other), the bus policy (only root
 # owns org.psclogin.Auth1), argument limits, and the mapping and authorization rules deciding a
-# real login: another user's identity, an unmapped one, a system account, a missing account, a
-# student refused by a category rule, a profession list and a required means of authentication.
+# real login: another user's identity, an unmapped one; accounts psc-login does not manage (system,
+# missing, unmapped) answered at once; the pending-login limits (the local seat never locked out by
+# remote logins, per source, uncollected outcomes); a student refused by a category rule, a
+# profession list and a required means of authentication.
 # Test accounts (nss_wrapper): claire 1001, lucas 1002, sophie 1003; daemon is uid 1.
 PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=integ-lib.sh
@@ -127,19 +129,88 @@ map_wrong_user() {
     expect_audit_end "$LOGIN_ID" denied mapping_other_user
 }
 
+# Someone the map does not name completes claire's login: a refusal (never UnknownUser, which the
+# stacks pass on to the local password), and the audit names who it was.
 map_unmapped_identity() {
     must_start claire login code || return 1
-    approve_and_wait "$STRUCTURE" && expect_error UnknownUser identity_unmapped
+    approve_and_wait "$STRUCTURE" && expect_error Denied mapping_other_user || return 1
+    expect_audit_end "$LOGIN_ID" denied mapping_other_user || return 1
+    audit_end_line "$LOGIN_ID" | grep -qF "PSC_IDNAT=\"$STRUCTURE\"" ||
+        fail "the refusal's audit event does not carry the authenticated idNat"
 }
 
-map_system_account() {
-    must_start daemon login code || return 1
-    approve_and_wait "$ANS_TEST" && expect_error Denied system_user
+# Accounts psc-login does not manage are answered UnknownUser at once: no login starts, no
+# listener work, no provider contact (GetUserFlows says the same without starting anything).
+unmanaged_answered_at_once() {
+    local user reason
+    for user in "daemon system_user" "root system_user" "ghost user_missing" "nobody-here user_missing" \
+        "lucas2 user_missing"; do
+        reason=${user#* }
+        user=${user%% *}
+        client_start "$user" login code || return 1
+        [ -z "$LOGIN_ID" ] || fail "a login started for $user" || return 1
+        expect_error UnknownUser "$reason" || return 1
+        client_cmd "userflows $user login" || return 1
+        expect_reply "error org.psclogin.Auth1.Error.UnknownUser $reason*" || return 1
+    done
+    client_cmd "userflows claire login" && expect_reply "flows code*" || return 1
+    wait_pending 0
 }
 
-map_missing_account() {
-    must_start ghost login code || return 1
-    approve_and_wait "$KINE" && expect_error UnknownUser user_missing
+map_unmapped_account() {
+    stack_map "$STACK_MEDECIN claire" "$ANS_TEST daemon"
+    client_start sophie login code || return 1
+    [ -z "$LOGIN_ID" ] || fail "a login started for sophie, who has no map line" || return 1
+    expect_error UnknownUser user_unmapped
+    stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas" "$STACK_PHARMACIEN sophie" \
+        "$ANS_TEST daemon" "$KINE ghost"
+}
+
+# SPEC §9: four remote logins for claire (from another address) never make the console answer
+# Busy; remote logins are limited per user and per source; an uncollected outcome holds no slot.
+limits_local_seat_never_locked_out() {
+    local i
+    client_spawn || return 1
+    for i in 1 2 3 4; do
+        client_login claire sshd code 198.51.100.$i && [ -n "$LOGIN_ID" ] ||
+            fail "remote login $i refused: $REPLY" || return 1
+    done
+    client_login claire sshd code 198.51.100.9 || return 1
+    [ -z "$LOGIN_ID" ] || fail "a 5th remote login for claire started" || return 1
+    expect_error Busy too_many_user_logins || return 1
+    client_login claire login code && [ -n "$LOGIN_ID" ] ||
+        fail "the console login was refused after 4 remote ones: $REPLY" || return 1
+    approve_and_wait "$STACK_MEDECIN" && expect_done claire "$STACK_MEDECIN"
+}
+
+limits_per_source() {
+    client_spawn || return 1
+    local u
+    for u in claire lucas sophie; do
+        client_login "$u" sshd code 203.0.113.7 && [ -n "$LOGIN_ID" ] ||
+            fail "login for $u refused: $REPLY" || return 1
+    done
+    client_login claire sshd code 203.0.113.7 || return 1
+    [ -z "$LOGIN_ID" ] || fail "a 4th login from one source started (max_pending_per_source 3)" ||
+        return 1
+    expect_error Busy too_many_source_logins || return 1
+    client_login claire sshd code 203.0.113.8 && [ -n "$LOGIN_ID" ] ||
+        fail "another source was refused: $REPLY"
+}
+
+# A login that ended (here: refused) but whose outcome nobody collected no longer counts.
+limits_uncollected_outcome_frees_slot() {
+    client_spawn || return 1
+    local i ids=()
+    for i in 1 2 3 4; do
+        client_login lucas login code && [ -n "$LOGIN_ID" ] || fail "login $i refused: $REPLY" ||
+            return 1
+        ids+=("$LOGIN_ID")
+        browser_login "$URL" "$STACK_MEDECIN" >/dev/null || return 1 # ends: mapping_other_user
+    done
+    for i in "${ids[@]}"; do expect_audit_end "$i" denied mapping_other_user || return 1; done
+    client_login lucas login code && [ -n "$LOGIN_ID" ] ||
+        fail "ended-but-uncollected logins still count: $REPLY"
 }
 
 map_student_allowed_by_default() {
@@ -179,12 +250,16 @@ allow_professions = 10
 
 [service:psc-card]
 require_auth_mode = CARD
+
+[login]
+max_pending_per_source = 3
 EOF
 stack_start
 stack_wait_ready
 run_cases caller_self_ok caller_other_user_refused caller_root_user_refused caller_uid_spoof \
     caller_unknown_user caller_login_hijack caller_cannot_own_name caller_leaves_bus \
     caller_arguments_checked caller_per_user_limit map_wrong_user map_unmapped_identity \
-    map_system_account map_missing_account map_student_allowed_by_default \
+    unmanaged_answered_at_once map_unmapped_account limits_local_seat_never_locked_out \
+    limits_per_source limits_uncollected_outcome_frees_slot map_student_allowed_by_default \
     map_student_denied_by_category map_profession_not_allowed map_auth_mode_required \
     daemon_exit_clean

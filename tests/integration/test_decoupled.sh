@@ -10,7 +10,7 @@ PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=integ-lib.sh
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
 
-UNKNOWN_AT_PSC=810009999999 # mapped to "ghost", unknown to the provider
+UNKNOWN_AT_PSC=810009999999 # mapped to "psc-10001234567", unknown to the provider
 
 # needs_flow SERVICE FLOW || return 1: the case is skipped only when GetFlows answers without
 # FLOW; a GetFlows that fails fails the case.
@@ -99,16 +99,23 @@ ciba_transient_503() {
 
 ciba_unknown_user_at_provider() {
     needs_flow psc-ciba ciba || return 1
-    must_start ghost psc-ciba ciba || return 1
-    client_cmd "wait 20000" && expect_error UnknownUser unknown_user_id
+    must_start psc-10001234567 psc-ciba ciba || return 1
+    # The account is managed once the login started: the provider's unknown_user_id is a refusal,
+    # never UnknownUser (which the PAM stacks pass on to the local password).
+    client_cmd "wait 20000" && expect_error Denied unknown_user_id
 }
 
-# CIBA's login_hint comes from the map file: an unmapped user cannot even start.
+# CIBA's login_hint is the managed account's idNat: an account the map does not name is not
+# managed, answered at once, and no push is sent.
 ciba_unmapped_user() {
     needs_flow psc-ciba ciba || return 1
-    client_start sophie-unmapped psc-ciba ciba || return 1
+    local before
+    before=$(mock_requests ciba)
+    client_start yann psc-ciba ciba || return 1
     [ -z "$LOGIN_ID" ] || fail "a CIBA login without login_hint started" || return 1
-    expect_error UnknownUser ciba_no_login_hint
+    expect_error UnknownUser user_unmapped || return 1
+    [ "$(mock_requests ciba)" = "$before" ] ||
+        fail "the provider was contacted for an unmanaged account"
 }
 
 ciba_oauth_error() {
@@ -234,7 +241,7 @@ ciba_expiry() {
 
 stack_init
 stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas" "$STACK_PHARMACIEN sophie" \
-    "$UNKNOWN_AT_PSC ghost"
+    "$UNKNOWN_AT_PSC psc-10001234567"
 stack_config_extra <<EOF
 [service:psc-ciba]
 flows = ciba
@@ -242,6 +249,11 @@ flows = ciba
 [service:psc-ciba-card]
 flows = ciba
 ciba_channel = CARD
+
+# Many pushes to one person in a row here: the throttle has its own stack below.
+[login]
+ciba_push_burst = 100
+ciba_deny_cooldown = 0
 EOF
 stack_start --ciba-interval 1
 stack_wait_ready
@@ -250,6 +262,59 @@ run_some_cases ciba_success ciba_channel_card ciba_deny ciba_slow_down ciba_tran
     ciba_cancel ciba_not_for_code_service daemon_exit_clean
 
 stack_stop
+
+# Push fatigue (SPEC §9): a burst of 2 pushes per person and side, then one an hour; a refusal on
+# the phone stops that side's pushes for an hour.
+ciba_push_storm_cut() {
+    local before i started=0 refused=0
+    before=$(mock_requests ciba)
+    client_spawn || return 1
+    for i in 1 2 3 4 5 6; do
+        ciba_script '{"outcome":"never"}' || return 1
+        client_login claire psc-ciba ciba "198.51.100.$i" || return 1
+        if [ -n "$LOGIN_ID" ]; then
+            started=$((started + 1))
+        else
+            expect_error Busy ciba_throttled || return 1
+            refused=$((refused + 1))
+        fi
+    done
+    [ "$started" = 2 ] && [ "$refused" = 4 ] ||
+        fail "storm: $started pushes started, $refused refused (want 2 and 4)" || return 1
+    [ $(($(mock_requests ciba) - before)) = 2 ] || fail "the phone got more than 2 pushes" || return 1
+    case $REPLY in *"next push for this account in "*) ;; *) fail "no wait in: $REPLY" ;; esac
+}
+
+ciba_local_seat_not_throttled() {
+    ciba_script '{"outcome":"approve","approve_after":0}' || return 1
+    must_start claire psc-ciba ciba || return 1 # after the remote storm above
+    client_cmd "wait 20000" && expect_done claire "$STACK_MEDECIN"
+}
+
+ciba_denial_cools_down() {
+    ciba_script '{"outcome":"deny","approve_after":0}' || return 1
+    must_start lucas psc-ciba ciba 198.51.100.77 || return 1
+    client_cmd "wait 20000" && expect_error Denied access_denied || return 1
+    client_login lucas psc-ciba ciba 198.51.100.78 || return 1
+    [ -z "$LOGIN_ID" ] || fail "a push went out right after a refusal on the phone" || return 1
+    expect_error Busy ciba_throttled
+}
+
+stack_init
+stack_config_extra <<EOF
+[service:psc-ciba]
+flows = ciba
+
+[login]
+ciba_push_burst = 2
+ciba_push_interval = 1h
+ciba_deny_cooldown = 1h
+EOF
+stack_start --ciba-interval 1
+stack_wait_ready
+run_some_cases ciba_push_storm_cut ciba_local_seat_not_throttled ciba_denial_cools_down     daemon_exit_clean
+stack_stop
+
 stack_init
 stack_config_extra <<EOF
 [provider]

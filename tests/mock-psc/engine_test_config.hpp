@@ -36,6 +36,9 @@ inline Config engine_test_config(const MockState& s, std::string map_file) {
     c.mapping.alias_claim = "otherIds";
     c.mapping.map_file = std::move(map_file);
     c.login.timeout = std::chrono::seconds(20);
+    // Many CIBA logins for one person in a row: the push throttle is tested on its own.
+    c.login.ciba_push_burst = 100;
+    c.login.ciba_deny_cooldown = std::chrono::seconds(0);
     return c;
 }
 

@@ -54,7 +54,7 @@ example_service() { # EXAMPLE [NAME]
     chmod 0644 "$dst"
     # The local accounts pam_unix (pam_matrix) knows, with their break-glass password.
     local u
-    for u in claire lucas sophie; do
+    for u in claire lucas sophie yann root; do
         break_glass_password "$u" "$BREAK_GLASS_PW" "${2:-$1}"
     done
 }
@@ -303,18 +303,156 @@ case_denied_no_break_glass() {
     pass "student (category E) as lucas → PAM_PERM_DENIED, break-glass not reached"
 }
 
-case_unmapped_user() {
-    example_service gdm-password
+# Accounts psc-login does not manage — an unmapped local user (yann), root, sophie once her map
+# line is gone — go straight to the password line: no address, no QR code, no prompt of pam_psc,
+# nothing started in the daemon, nothing sent to the provider.
+case_unmanaged_passes_to_password() {
     stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas"
-    start_stack $'[service:gdm-password]\nflows = code'
-    drive unmapped gdm-password sophie
+    start_stack $'[service:gdm-password]\nflows = code ciba'
+    local before who last=""
+    before=$(mock_requests ciba)
+    for who in "gdm-password sophie" "gdm-password yann" "gdm-password root" "sshd root" "sshd yann"; do
+        local service=${who% *} user=${who#* }
+        # pam_matrix reads the first line of a user: one service's passwords at a time.
+        if [ "$service" != "$last" ]; then
+            : >"$PASSDB"
+            example_service "$service"
+            last=$service
+        fi
+        drive "unmanaged-$service-$user" "$service" "$user" --rhost "$SSH_RHOST" --ops auth,account
+        wait_out '^PROMPT_OFF: '
+        answer "$BREAK_GLASS_PW"
+        drive_wait
+        expect_result auth PAM_SUCCESS
+        expect_result account PAM_SUCCESS
+        refute_out '^INFO|^ERROR|^PROMPT: ' "pam_psc spoke to $user ($service), whom it does not manage"
+        [ "$(grep -c '^PROMPT' "$OUT")" = 1 ] || fail "more than the password prompt for $user"
+        expect_syslog 'not a psc-login account, passed on'
+    done
+    expect_nothing_pending
+    [ "$(mock_requests ciba)" = "$before" ] || fail "the provider heard of an unmanaged account"
+    grep -q 'PSC_REASON="user_unmapped"' "$AUTHD_LOG" && fail "GetUserFlows should not log a login"
+    pass "unmapped users and root reach the password line at once (gdm-password, sshd)"
+}
+
+# The authorization response comes through the browser or the paste: whatever it says — even the
+# provider's own "server_error" or "temporarily_unavailable" — it is the user's input, so it ends
+# the login as a refusal and never opens the break-glass line.
+# forged_response URL PARAMS: the redirect_uri of URL with its state and iss, plus PARAMS.
+forged_response() {
+    local url=$1 params=$2 redirect state iss
+    redirect=$(sed -nE 's/.*[?&]redirect_uri=([^&]*).*/\1/p' <<<"$url" | sed 's/%3A/:/g; s/%2F/\//g')
+    state=$(sed -nE 's/.*[?&]state=([^&]*).*/\1/p' <<<"$url")
+    iss=$(printf '%s' "$MOCK_ISSUER" | sed 's/:/%3A/g; s/\//%2F/g')
+    printf '%s?%s&state=%s&iss=%s\n' "$redirect" "$params" "$state" "$iss"
+}
+
+case_user_input_never_break_glass() {
+    example_service sshd
+    example_service login
+    start_stack $'[service:sshd]\nflows = code\n[service:login]\nflows = code'
+    local err
+    for err in server_error temporarily_unavailable access_denied invalid_request; do
+        drive "paste-$err" sshd claire --rhost "$SSH_RHOST"
+        wait_out "$PROMPT_PASTE"
+        answer "$(forged_response "$(auth_url)" "error=$err&error_description=down")"
+        drive_wait
+        refute_out '^PROMPT_OFF' "a pasted error=$err reached the password line"
+        refute_out '^RESULT auth PAM_AUTHINFO_UNAVAIL$' "a pasted error=$err was an outage"
+        grep -qE '^RESULT auth PAM_(AUTH_ERR|PERM_DENIED)$' "$OUT" ||
+            fail "a pasted error=$err did not end as a refusal"
+    done
+    # The same answer reaching the listener from a browser (the console stack).
+    drive listener-error login claire --tty tty1
     wait_out '^https://127\.0\.0\.1:[0-9]+/wallet/auth'
-    refute_out 'Or scan this QR code' "gdm-password has qr=off"
-    browser_login "$(auth_url)" "$STACK_PHARMACIEN" >/dev/null || fail "browser_login failed"
+    curl -sS -o /dev/null "$(forged_response "$(auth_url)" "error=server_error")" ||
+        fail "the listener did not answer"
     drive_wait
-    expect_result auth PAM_USER_UNKNOWN
-    expect_out '^ERROR: .*Unknown or unmapped account \(identity_unmapped\)'
-    pass "pharmacien without a map line, as sophie → PAM_USER_UNKNOWN"
+    expect_result auth PAM_AUTH_ERR
+    refute_out '^PROMPT_OFF' "a listener error=server_error reached the password line"
+    expect_out 'authorization_server_error'
+    # A replayed address (an earlier login's) and junk at the prompt are refused; the login goes
+    # on, and ends without the password line.
+    drive replay sshd claire --rhost "$SSH_RHOST"
+    wait_out "$PROMPT_PASTE"
+    local first back
+    first=$(auth_url)
+    back=$(browser_approve "$first" "$STACK_MEDECIN") || fail "browser_approve failed"
+    answer "$back"
+    wait_out '^RESULT auth PAM_SUCCESS$'
+    drive_wait
+    drive replay-again sshd claire --rhost "$SSH_RHOST"
+    wait_out "$PROMPT_PASTE"
+    answer "$back"
+    answer $'\xff\xfe not even UTF-8'
+    answer "https://evil.example/callback?code=x&state=y"
+    wait_out "Address refused" 10
+    close_input
+    drive_wait
+    expect_result auth PAM_CONV_ERR
+    refute_out '^PROMPT_OFF' "junk at the prompt reached the password line"
+    pass "error= (server_error, temporarily_unavailable, ...) pasted or on the listener, a replayed address, junk: refusals, never the password line"
+}
+
+# The pam-auth-update profile (pam-configs/psc), enabled by the real pam-auth-update in a private
+# mount namespace over copies of /etc/pam.d, /usr/share/pam-configs and /var/lib/pam (the host's
+# files are never touched), then driven through the generated common-auth and common-account with
+# only module paths rewritten: root and an unmapped user keep their passwords, a managed user logs
+# in with Pro Santé Connect, a denial never reaches the password, an outage does.
+case_pam_auth_update_profile() {
+    local ns=$T/ns
+    mkdir -p "$ns"
+    cp -a /etc/pam.d "$ns/pam.d"
+    cp -a /usr/share/pam-configs "$ns/pam-configs"
+    mkdir -p "$ns/var-lib-pam"
+    [ -d /var/lib/pam ] && cp -a /var/lib/pam/. "$ns/var-lib-pam/"
+    cp "$PSC_SOURCE_ROOT/pam-configs/psc" "$ns/pam-configs/psc"
+    unshare -m --propagation private sh -c "
+        mount --bind '$ns/pam.d' /etc/pam.d && mount --bind '$ns/pam-configs' /usr/share/pam-configs &&
+        mount --bind '$ns/var-lib-pam' /var/lib/pam &&
+        DEBIAN_FRONTEND=noninteractive pam-auth-update --enable psc" >"$T/pam-auth-update.log" 2>&1 ||
+        fail "pam-auth-update failed: $(cat "$T/pam-auth-update.log")"
+    grep -q 'pam_psc.so' "$ns/pam.d/common-auth" || fail "the profile is not in common-auth"
+    grep -qE 'user_unknown=ignore' "$ns/pam.d/common-auth" || fail "common-auth does not pass user_unknown on"
+    # libpam resolves @include in /etc/pam.d even with pam_start_confdir: the service holds the
+    # generated lines themselves, as "@include common-auth" + "@include common-account" would.
+    cat "$ns/pam.d/common-auth" "$ns/pam.d/common-account" |
+        sed -E -e "s#(^|[[:space:]])pam_psc\.so#\1$PAM_PSC#" \
+            -e "s#(^|[[:space:]])pam_unix\.so#\1$PAM_MATRIX passdb=$PASSDB#" >"$CONF/profile-login"
+    chmod 0644 "$CONF/profile-login"
+    local u
+    for u in claire lucas root yann; do break_glass_password "$u" "$BREAK_GLASS_PW" profile-login; done
+    start_stack $'[service:profile-login]\nflows = ciba\ndeny_categories = E' --ciba-interval 1
+
+    for u in root yann; do
+        drive "profile-$u" profile-login "$u" --ops auth,account
+        wait_out '^PROMPT_OFF: '
+        answer "$BREAK_GLASS_PW"
+        drive_wait
+        expect_result auth PAM_SUCCESS
+        expect_result account PAM_SUCCESS
+        refute_out '^INFO|^ERROR' "pam_psc spoke to $u"
+    done
+    ciba_approve
+    drive profile-claire profile-login claire --ops auth,account
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    refute_out '^PROMPT_OFF' "claire was asked for a password"
+    expect_out '^INFO: .*phone: >> [0-9]{2} <<$' "no CIBA binding code for claire"
+    ciba_approve
+    drive profile-lucas profile-login lucas --ops auth
+    drive_wait
+    expect_result auth PAM_PERM_DENIED
+    refute_out '^PROMPT_OFF' "a denial reached the password line"
+    stack_stop_daemon
+    drive profile-outage profile-login claire --ops auth,account
+    wait_out '^PROMPT_OFF: '
+    answer "$BREAK_GLASS_PW"
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    expect_result account PAM_SUCCESS
+    pass "pam-auth-update --enable psc: root and yann keep their passwords, claire by CIBA, lucas denied without the password line, outage → password"
 }
 
 case_conv_error() {

@@ -17,6 +17,7 @@
 #                                     before the first login
 #   stack_busctl ARGS...              busctl on the private bus
 #   mock_control JSON                 POST to mock-psc's control endpoint (faults, CIBA scripts)
+#   mock_requests ENDPOINT            how many requests mock-psc answered on ENDPOINT
 #   browser_approve URL IDNAT [MODE]  the scripted browser approves at the mock wallet as IDNAT
 #                                     (MODE CARD|MOBILE) and prints the address it is sent back to,
 #                                     without visiting it (what a user pastes back)
@@ -28,9 +29,8 @@
 #                                     CARD|MOBILE ticked, ACTION approve|cancel pressed)
 #   browser_form_login URL IDNAT [MODE [ACTION]]
 #                                     browser_form_approve, then visits the address (as browser_login)
-#   stack_wait_ready                  waits (10 s) until psc-authd has loaded the provider: a probe
-#                                     StartLogin (user and service psc-probe, first flow) over
-#                                     busctl, whose login the daemon cancels when busctl leaves
+#   stack_wait_ready                  waits (10 s) until psc-authd has loaded the provider (its
+#                                     ProviderReady property)
 #   stack_stop_mock                   stops mock-psc (the provider goes down; the stack stays, and
 #                                     psc-authd may be restarted: its CA and client certificate are
 #                                     kept in $STACK_DIR)
@@ -192,24 +192,17 @@ stack_start_daemon() {
     stack_die "psc-authd did not own org.psclogin.Auth1 in 10 s"
 }
 
-# GetFlows answers from the configuration alone, so it cannot tell whether the provider is loaded; only a StartLogin can (provider_not_ready until discovery and JWKS are in).
-# The probe asks for the service's first flow: any answer but provider_not_ready (a started
-# login, or psc-authd's "reason: message" refusal, e.g. ciba_no_login_hint) means it is loaded.
+# Until discovery and JWKS are loaded logins fail provider_not_ready: the ProviderReady property
+# says when they are.
 stack_wait_ready() {
     local i out
     for ((i = 0; i < 100; i++)); do
-        if out=$(stack_busctl --timeout=5 call org.psclogin.Auth1 /org/psclogin/Auth1 \
-            org.psclogin.Auth1 StartLogin sssss psc-probe psc-probe "" "" "" 2>&1); then
-            return 0
-        fi
-        case $out in
-        *provider_not_ready*) ;;
-        "Call failed: "[a-z]*[a-z_]": "*) return 0 ;;
-        *) stack_die "probe StartLogin failed: $out" ;;
-        esac
+        out=$(stack_busctl --timeout=5 get-property org.psclogin.Auth1 /org/psclogin/Auth1 \
+            org.psclogin.Auth1 ProviderReady 2>&1) || stack_die "ProviderReady: $out"
+        [ "$out" = "b true" ] && return 0
         sleep 0.1
     done
-    stack_die "psc-authd did not load the provider in 10 s: $out"
+    stack_die "psc-authd did not load the provider in 10 s"
 }
 
 # mock-psc removes its CA and client certificate when it stops; the daemon's configuration names
@@ -258,6 +251,11 @@ stack_stop() {
 mock_control() {
     curl -sS --cacert "$MOCK_CA_FILE" -H "Authorization: Bearer $MOCK_CONTROL_TOKEN" \
         -H 'Content-Type: application/json' --data "$1" "$MOCK_CONTROL_URL"
+}
+
+# How many requests mock-psc has answered on ENDPOINT (ciba, token, userinfo, ...).
+mock_requests() {
+    mock_control '{"log":true}' | grep -o "\"endpoint\":\"$1\"" | wc -l
 }
 
 browser_approve() {

@@ -47,6 +47,8 @@ Status add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
 struct CertSpec {
     std::string cn;
     std::vector<std::pair<int, std::string>> exts;
+    long not_before = -3600; // seconds from now
+    long not_after = 86400;
 };
 
 // Issues a certificate for key, signed by issuer (or self-signed when issuer is null), valid from
@@ -65,8 +67,8 @@ Result<X509Ptr> make_cert(const CertSpec& spec, EVP_PKEY* key, const TestCa::Iss
         X509_set_subject_name(cert.get(), name.get()) != 1 ||
         X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer->cert.get())
                                                 : name.get()) != 1 ||
-        !X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400) ||
+        !X509_gmtime_adj(X509_getm_notBefore(cert.get()), spec.not_before) ||
+        !X509_gmtime_adj(X509_getm_notAfter(cert.get()), spec.not_after) ||
         X509_set_pubkey(cert.get(), key) != 1)
         return ssl_failure("cannot fill certificate");
     X509* issuer_cert = issuer ? issuer->cert.get() : cert.get();
@@ -210,8 +212,16 @@ Result<CertKey> TestCa::issue_server(const std::vector<std::string>& dns_names,
 }
 
 Result<CertKey> TestCa::issue_client(const std::string& cn, bool untrusted) {
-    const CertSpec spec{
-        cn, {{NID_key_usage, "critical,digitalSignature"}, {NID_ext_key_usage, "clientAuth"}}};
+    return issue_client_valid(cn, -3600, 86400, untrusted);
+}
+
+Result<CertKey> TestCa::issue_client_valid(const std::string& cn, long not_before, long not_after,
+                                           bool untrusted) {
+    const CertSpec spec{cn,
+                        {{NID_key_usage, "critical,digitalSignature"},
+                         {NID_ext_key_usage, "clientAuth"}},
+                        not_before,
+                        not_after};
     const std::string stem =
         std::string(untrusted ? "untrusted-" : "") + "client-" + std::to_string(serial_ + 1);
     return issue(dir_, stem, untrusted ? *untrusted_ : *trusted_, spec, ++serial_);

@@ -42,6 +42,9 @@ public:
     // Client certificate (extendedKeyUsage clientAuth) with subject CN=cn, from ca() or the
     // untrusted CA.
     [[nodiscard]] Result<CertKey> issue_client(const std::string& cn, bool untrusted = false);
+    // The same, valid from now + not_before to now + not_after (seconds; negative: in the past).
+    [[nodiscard]] Result<CertKey> issue_client_valid(const std::string& cn, long not_before,
+                                                     long not_after, bool untrusted = false);
 
     struct Issuer;
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,12 +25,17 @@ namespace {
 
 bool g_root = false;
 
-// An issuer nobody can reach: the engine starts, the provider never becomes ready.
+// An issuer nobody can reach: the engine starts, the provider never becomes ready. The daemon
+// runs without nss_wrapper here (ASan), so the managed account is one every Debian system has:
+// nobody (uid 65534), mapped in a map file of the test's own.
 std::string unreachable_config(const std::string& dir) {
+    std::ofstream(dir + "/users.map") << "810001234567 nobody\n";
+    chmod((dir + "/users.map").c_str(), 0644);
     return write_authd_config(
         dir, "[provider]\nissuer = https://idp.example.org/realms/x\nclient_id = psc-login\n"
              "client_secret_file = " +
-                 dir + "/client_secret\n[callback]\ncallback_listen = 127.0.0.1:0\n");
+                 dir + "/client_secret\n[callback]\ncallback_listen = 127.0.0.1:0\n[mapping]\nmap_file = " +
+                 dir + "/users.map\n");
 }
 
 // A notification socket like systemd's (sd_notify(3)): one datagram per sd_notify call.
@@ -104,7 +110,7 @@ void test_serves_and_stops_on_sigterm(void**) {
     assert_true(std::strlen(version) > 0);
     free(version);
     // The provider cannot be reached from a test: every login fails closed.
-    assert_error(start_login(bus.get(), "claire", ""), Errc::unavailable, "provider_not_ready");
+    assert_error(start_login(bus.get(), "nobody", ""), Errc::unavailable, "provider_not_ready");
     kill(run.pid, SIGTERM);
     assert_int_equal(exit_code(reap(run.pid)), 0);
     close(run.err_fd);
@@ -117,14 +123,14 @@ void test_refused_start_logged_on_stderr(void**) {
     AuthdRun run = spawn_authd(b->address, unreachable_config(b->dir));
     auto bus = connect(b->address);
     assert_true(wait_name_owned(bus.get()));
-    assert_error(call(bus.get(), "StartLogin", "sssss", "claire", "sshd", "10.1.2.3", "ssh", ""),
+    assert_error(call(bus.get(), "StartLogin", "sssss", "nobody", "sshd", "10.1.2.3", "ssh", ""),
                  Errc::unavailable, "provider_not_ready");
     kill(run.pid, SIGTERM);
     assert_int_equal(exit_code(reap(run.pid)), 0);
     const std::string err = read_all(run.err_fd);
     close(run.err_fd);
     for (const char* field :
-         {"PSC_EVENT=\"login_start\"", "PAM_USER=\"claire\"", "PAM_SERVICE=\"sshd\"",
+         {"PSC_EVENT=\"login_start\"", "PAM_USER=\"nobody\"", "PAM_SERVICE=\"sshd\"",
           "PAM_RHOST=\"10.1.2.3\"", "PAM_TTY=\"ssh\"", "PSC_RESULT=\"unavailable\"",
           "PSC_REASON=\"provider_not_ready\"", "PSC_CALLER_UID=\"0\"", "PRIORITY=\"3\""}) {
         if (err.find(field) == std::string::npos)
@@ -140,7 +146,7 @@ void test_log_target_journal_keeps_stderr_quiet(void**) {
     AuthdRun run = spawn_authd(b->address, unreachable_config(b->dir), opts);
     auto bus = connect(b->address);
     assert_true(wait_name_owned(bus.get()));
-    assert_error(start_login(bus.get(), "claire", ""), Errc::unavailable, "provider_not_ready");
+    assert_error(start_login(bus.get(), "nobody", ""), Errc::unavailable, "provider_not_ready");
     kill(run.pid, SIGTERM);
     assert_int_equal(exit_code(reap(run.pid)), 0);
     const std::string err = read_all(run.err_fd);
@@ -169,6 +175,31 @@ void test_refuses_bad_config(void**) {
     assert_int_equal(exit_code(reap(run.pid)), 1);
     close(run.err_fd);
     assert_true(err.find(conf + ":2:") != std::string::npos);
+}
+
+// An encrypted client key: psc-authd refuses to start and names the file; it never waits for a
+// passphrase.
+void test_refuses_encrypted_client_key(void**) {
+    PrivateBus* b = spawned_bus();
+    assert_non_null(b);
+    const std::string key = b->dir + "/client.key", enc = b->dir + "/enc.key",
+                      crt = b->dir + "/client.crt";
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
+        "-subj /CN=t -keyout " + key + " -out " + crt + " 2>/dev/null && openssl pkey -in " + key +
+        " -aes256 -passout pass:x -out " + enc + " 2>/dev/null && chmod 600 " + enc;
+    assert_int_equal(std::system(cmd.c_str()), 0);
+    std::ofstream(b->dir + "/users.map") << "810001234567 nobody\n";
+    const std::string conf = write_authd_config(
+        b->dir, "[provider]\nprofile = psc-sandbox\nclient_id = x\ntls_client_cert = " + crt +
+                    "\ntls_client_key = " + enc + "\n[mapping]\nmap_file = " + b->dir +
+                    "/users.map\n");
+    AuthdRun run = spawn_authd(b->address, conf);
+    const std::string err = read_all(run.err_fd);
+    assert_int_equal(exit_code(reap(run.pid)), 1);
+    close(run.err_fd);
+    if (err.find("tls_key_encrypted") == std::string::npos || err.find(enc) == std::string::npos)
+        fail_msg("psc-authd did not name the encrypted key: %s", err.c_str());
 }
 
 void test_refuses_when_name_taken(void**) {
@@ -209,6 +240,7 @@ int main() {
         T(test_ready_after_name_owned),         T(test_serves_and_stops_on_sigterm),
         T(test_refused_start_logged_on_stderr), T(test_log_target_journal_keeps_stderr_quiet),
         T(test_refuses_unknown_log_target),     T(test_refuses_bad_config),
+        T(test_refuses_encrypted_client_key),
         T(test_refuses_when_name_taken),        T(test_admin_methods_exported),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -206,19 +206,24 @@ static void test_error_response_sanitised(void**) {
     }
     assert_non_null(strstr(m.c_str(), "[31mred scriptalert(1)/script line2x"));
     assert_null(strstr(m.c_str(), "\xE2\x80\xAE")); // RIGHT-TO-LEFT OVERRIDE dropped
+    // Zero-width and isolate characters are dropped too (provider text at the prompt, the page).
+    assert_string_equal(
+        sanitize_provider_text("a\u200bb\u2066c\u2069d\ufeffe\u2028f\u200dg").c_str(), "abcdefg");
 }
 
 static void test_error_response_capped(void**) {
+    // Through the browser, even the provider's own "server_error" is the user's input: a refusal.
     auto s = check_target(error_target("server_error", std::string(900, 'x')));
-    assert_reason(s, "provider_unavailable");
-    assert_true(s.error().code == Errc::unavailable);
+    assert_reason(s, "authorization_server_error");
+    assert_true(s.error().code == Errc::invalid);
     assert_true(s.error().message.size() < 300);
 }
 
 static void test_error_response_login_required(void**) {
     assert_reason(check_target(error_target("login_required", "")), "login_required");
-    assert_reason(check_target(error_target("temporarily_unavailable", "")),
-                  "provider_unavailable");
+    auto t = check_target(error_target("temporarily_unavailable", ""));
+    assert_reason(t, "authorization_server_error");
+    assert_true(t.error().code == Errc::invalid);
 }
 
 static void test_redirect_mismatch_other_host(void**) {

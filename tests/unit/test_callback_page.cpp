@@ -22,11 +22,28 @@ static void test_page_status_per_kind(void**) {
     assert_int_equal(callback_page_status(CallbackPageKind::method_not_allowed), 405);
     assert_int_equal(callback_page_status(CallbackPageKind::target_too_long), 414);
     assert_int_equal(callback_page_status(CallbackPageKind::internal_error), 500);
+    assert_int_equal(callback_page_status(CallbackPageKind::confirm), 200);
+    assert_int_equal(callback_page_status(CallbackPageKind::signed_in), 200);
+    assert_int_equal(callback_page_status(CallbackPageKind::refused), 403);
+}
+
+static void test_confirm_signed_in_and_refused_pages(void**) {
+    const std::string confirm = render_callback_page(CallbackPageKind::confirm, "K7Q-4M2");
+    assert_true(contains(confirm, "<p class=\"code\"><code>K7Q-4M2</code></p>"));
+    assert_true(contains(confirm, "never give it to anyone"));
+    const std::string in = render_callback_page(CallbackPageKind::signed_in, "claire<b>");
+    assert_true(contains(in, "Signed in"));
+    assert_true(contains(in, "<code>claire&lt;b&gt;</code>"));
+    const std::string no = render_callback_page(CallbackPageKind::refused, "category_denied");
+    assert_true(contains(no, "Sign-in refused"));
+    assert_true(contains(no, "class=\"reason\""));
+    assert_true(contains(no, "category_denied"));
 }
 
 static void test_every_page_is_bilingual_and_self_contained(void**) {
     for (auto kind :
-         {CallbackPageKind::received, CallbackPageKind::failure, CallbackPageKind::unknown_login,
+         {CallbackPageKind::received, CallbackPageKind::confirm, CallbackPageKind::signed_in,
+          CallbackPageKind::refused, CallbackPageKind::failure, CallbackPageKind::unknown_login,
           CallbackPageKind::not_found, CallbackPageKind::method_not_allowed,
           CallbackPageKind::target_too_long, CallbackPageKind::internal_error}) {
         const std::string html = render_callback_page(kind, "x");
@@ -128,6 +145,7 @@ static void test_sanitize_caps_length_on_a_character_boundary(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_status_per_kind),
+        cmocka_unit_test(test_confirm_signed_in_and_refused_pages),
         cmocka_unit_test(test_every_page_is_bilingual_and_self_contained),
         cmocka_unit_test(test_success_page_texts),
         cmocka_unit_test(test_failure_page_escapes_hostile_reason),

@@ -2,6 +2,7 @@
 // psc-login.conf(5): the INI dialect, defaults, PSC presets, layering, every rejection (by its
 // reason token and line), and the file checks on the config and the secrets it names.
 #include "config.hpp"
+#include "utf8.hpp"
 #include "ini.hpp"
 #include "testing.hpp"
 
@@ -46,6 +47,13 @@ void expect_error_at(std::string_view s, std::string_view reason, unsigned line)
         print_error("no \"%.*s\" at line %u; first: %s\n", static_cast<int>(reason.size()),
                     reason.data(), line, d.errors.empty() ? "-" : d.errors[0].text().c_str());
     assert_true(found);
+}
+
+bool has_error(const ConfigDiagnostics& d, std::string_view reason, unsigned line) {
+    for (const auto& e : d.errors)
+        if (e.reason == reason && e.line == line)
+            return true;
+    return false;
 }
 
 bool has_warning(const ConfigDiagnostics& d, std::string_view reason, unsigned line) {
@@ -547,18 +555,39 @@ static void test_http_timeouts(void**) {
 
 // ---- sections and keys ----
 
-static void test_unknown_key_and_section_warn(void**) {
+// SPEC §7: a misspelt key or section is a rule the operator believes applied — an error.
+static void test_unknown_key_and_section_are_errors(void**) {
     ConfigDiagnostics d;
     auto r = text(with(kGeneric, "colour = blue\n[theme]\nx = 1\n"), &d);
-    assert_ok(r);
-    assert_true(has_warning(d, "unknown_key", 5));
-    assert_true(has_warning(d, "unknown_section", 6));
-    assert_int_equal(d.warnings.size(), 2); // keys of an unknown section are not repeated
+    assert_false(r.ok());
+    assert_int_equal(d.errors.size(), 2); // keys of an unknown section are not repeated
+    assert_true(d.warnings.empty());
+    assert_true(has_error(d, "unknown_section", 6));
     bool text_ok = false;
-    for (const auto& w : d.warnings)
-        text_ok = text_ok || w.text() == "/etc/psc-login/psc-login.conf:5: warning: unknown key "
-                                         "\"colour\" in [provider]";
+    for (const auto& e : d.errors)
+        text_ok = text_ok || e.text() == "/etc/psc-login/psc-login.conf:5: unknown key \"colour\" "
+                                         "in [provider] (see psc-login.conf(5) for the keys of "
+                                         "each section)";
     assert_true(text_ok);
+    expect_error_at(with(kGeneric, "[mapping]\ndeny_categorie = E\n"), "unknown_key", 6);
+    expect_error_at(with(kGeneric, "[mappings]\nmap_file = /x\n"), "unknown_section", 5);
+}
+
+// SPEC §4: a rule that reads UserInfo with userinfo = no is refused, not silently dropped.
+static void test_rules_need_userinfo(void**) {
+    const std::string no_ui = std::string(kGeneric) + "userinfo = no\n";
+    expect_error_at(no_ui + "[mapping]\nallow_professions = 10\n", "rule_needs_userinfo", 7);
+    expect_error_at(no_ui + "[mapping]\ndeny_categories = E\n", "rule_needs_userinfo", 7);
+    expect_error_at(no_ui + "[mapping]\nrequire_auth_mode = CARD\n", "rule_needs_userinfo", 7);
+    expect_error_at(no_ui + "[service:sshd]\ndeny_categories = E\n", "rule_needs_userinfo", 7);
+    assert_ok(text(no_ui + "[mapping]\nallow_idnat = 810001234567\n"));
+}
+
+// SPEC §4: one placeholder, so a template is one-to-one and invertible.
+static void test_template_one_placeholder(void**) {
+    expect_error_at(with(kGeneric, "[mapping]\nusername_template = p{rpps}-{idnat_digits}\n"),
+                    "bad_template", 6);
+    expect_error_at(with(kGeneric, "[mapping]\nusername_template = {rpps}\n"), "bad_template", 6);
 }
 
 static void test_key_in_wrong_section(void**) {
@@ -882,7 +911,9 @@ int main() {
         cmocka_unit_test(test_pending_limits),
         cmocka_unit_test(test_mapping_conflict),
         cmocka_unit_test(test_http_timeouts),
-        cmocka_unit_test(test_unknown_key_and_section_warn),
+        cmocka_unit_test(test_unknown_key_and_section_are_errors),
+        cmocka_unit_test(test_rules_need_userinfo),
+        cmocka_unit_test(test_template_one_placeholder),
         cmocka_unit_test(test_key_in_wrong_section),
         cmocka_unit_test(test_key_not_per_service),
         cmocka_unit_test(test_service_overrides),

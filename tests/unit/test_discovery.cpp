@@ -24,8 +24,8 @@ constexpr const char* kSandboxIssuer =
     "https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet";
 
 std::string fixture_path() {
-    const char* dir = std::getenv("PSC_TEST_SHARED_DIR");
-    return std::string(dir ? dir : "../shared") + "/fixtures/psc-discovery-2021-sandbox.json";
+    const char* dir = std::getenv("PSC_TEST_FIXTURES_DIR");
+    return std::string(dir ? dir : "tests/fixtures") + "/psc-discovery-2021-sandbox.json";
 }
 
 std::string read_text(const std::string& path) {

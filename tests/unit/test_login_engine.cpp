@@ -58,6 +58,7 @@ struct Env {
     SdEventPtr event;
     std::unique_ptr<LoginEngine> engine;
     std::optional<Result<LoginSuccess>> outcome;
+    std::string outcome_idnat; // LoginOutcome::idnat: the person, once an ID token was validated
     int done_calls = 0;
 };
 
@@ -82,9 +83,10 @@ LoginStarted start_login(Env& env, const std::string& user, const std::string& s
     LoginRequest req;
     req.user = user;
     req.service = service;
-    auto started = env.engine->start(req, [&env](Result<LoginSuccess> r) {
+    auto started = env.engine->start(req, [&env](LoginOutcome r) {
         ++env.done_calls;
-        env.outcome = std::move(r);
+        env.outcome_idnat = r.idnat;
+        env.outcome = std::move(r.result);
     });
     assert_ok(started);
     return std::move(*started);
@@ -255,8 +257,31 @@ void mapping_to_other_user_denied(void**) {
     assert_fails(login_as("lucas", kMedecin), Errc::denied, "mapping_other_user");
 }
 
+// Someone whom the map does not name authenticates for claire's login: a refusal (never
+// unknown_user, which would hand claire's account to the next PAM module), and the audit knows
+// who it was.
 void unmapped_identity(void**) {
-    assert_fails(login_as("claire", kUnmapped), Errc::unknown_user, "identity_unmapped");
+    auto env = make_env(test_config());
+    auto r = browser_login(*env, "claire", kUnmapped);
+    assert_fails(r, Errc::denied, "mapping_other_user");
+    assert_string_equal(env->outcome_idnat.c_str(), kUnmapped);
+}
+
+// Accounts psc-login does not manage are answered at once, before the provider is contacted.
+void unmanaged_accounts_answered_at_once(void**) {
+    auto env = make_env(test_config());
+    for (const char* user : {"sophie", "root", "daemon", "nobody-here"}) {
+        LoginRequest req;
+        req.user = user;
+        req.service = "login";
+        auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
+        assert_false(r.ok());
+        assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::unknown_user));
+        assert_reason(env->engine->check_account(user), r.error().reason);
+    }
+    assert_int_equal(env->engine->pending(), 0);
+    assert_int_equal(env->engine->http_in_flight(), 0);
+    assert_ok(env->engine->check_account("claire"));
 }
 
 void student_category_denied(void**) {
@@ -265,12 +290,21 @@ void student_category_denied(void**) {
     assert_fails(login_as("lucas", kStudent, std::move(cfg)), Errc::denied, "category_denied");
 }
 
-void bad_map_unavailable(void**) {
+// A broken map is the operator's mistake: a configuration error at start (PAM_SYSTEM_ERR), never
+// Unavailable (which would open the break-glass line); root is still answered unknown_user.
+void bad_map_is_config_error(void**) {
     Config cfg = test_config();
     std::ofstream(cfg.mapping.map_file) << kMedecin << " claire\nthis line is wrong !\n";
-    auto r = login_as("claire", kMedecin, cfg);
-    assert_fails(r, Errc::unavailable, "map_unusable");
+    auto env = make_env(cfg);
+    LoginRequest req;
+    req.user = "claire";
+    req.service = "login";
+    auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
+    assert_reason(r, "map_unusable");
+    assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::config));
     assert_non_null(std::strstr(r.error().message.c_str(), "users.map:2"));
+    req.user = "root";
+    assert_reason(env->engine->start(req, [](LoginOutcome) {}), "system_user");
 }
 
 void provider_down_at_start(void**) {
@@ -281,7 +315,7 @@ void provider_down_at_start(void**) {
     LoginRequest req;
     req.user = "claire";
     req.service = "login";
-    auto r = env->engine->start(req, [](Result<LoginSuccess>) { fail_msg("done called"); });
+    auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
     assert_reason(r, "provider_not_ready");
     assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::unavailable));
 }
@@ -364,7 +398,7 @@ void discovery_wrong_issuer_not_ready(void**) {
     LoginRequest req;
     req.user = "claire";
     req.service = "login";
-    auto r = env->engine->start(req, [](Result<LoginSuccess>) { fail_msg("done called"); });
+    auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
     assert_reason(r, "provider_not_ready");
     assert_non_null(std::strstr(r.error().message.c_str(), "discovery_issuer_mismatch"));
 }
@@ -392,14 +426,12 @@ void client_secret_basic_login(void**) {
 void map_reloaded_when_changed(void**) {
     Config cfg = test_config();
     auto env = make_env(cfg);
-    assert_fails(browser_login(*env, "sophie", kUnmapped), Errc::unknown_user, "identity_unmapped");
+    assert_reason(env->engine->check_account("sophie"), "user_unmapped");
     // A new file (new inode) takes effect at the next login, without a restart.
     const std::string next = g_dir + "/users.map.new";
     std::ofstream(next) << kUnmapped << " sophie\n";
     ::chmod(next.c_str(), 0644);
     std::filesystem::rename(next, cfg.mapping.map_file);
-    env->outcome.reset();
-    env->done_calls = 0;
     auto r = browser_login(*env, "sophie", kUnmapped);
     assert_ok(r);
     assert_string_equal(r->user.c_str(), "sophie");
@@ -444,7 +476,7 @@ void unsupported_flow_refused(void**) {
     req.user = "claire";
     req.service = "login";
     req.flow = "ciba";
-    assert_reason(env->engine->start(req, [](Result<LoginSuccess>) {}), "flow_not_allowed");
+    assert_reason(env->engine->start(req, [](LoginOutcome) {}), "flow_not_allowed");
 }
 
 int group_setup(void**) {
@@ -481,7 +513,8 @@ int main() {
         cmocka_unit_test_setup(mapping_to_other_user_denied, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(unmapped_identity, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(student_category_denied, mocktest::reset_shared_mock),
-        cmocka_unit_test_setup(bad_map_unavailable, mocktest::reset_shared_mock),
+        cmocka_unit_test_setup(unmanaged_accounts_answered_at_once, mocktest::reset_shared_mock),
+        cmocka_unit_test_setup(bad_map_is_config_error, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(provider_down_at_start, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(provider_503_mid_login, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(provider_recovers_after_outage, mocktest::reset_shared_mock),

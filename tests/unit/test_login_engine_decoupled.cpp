@@ -101,6 +101,7 @@ struct Env {
     SdEventPtr event;
     std::unique_ptr<LoginEngine> engine;
     std::optional<Result<LoginSuccess>> outcome;
+    std::string outcome_idnat; // LoginOutcome::idnat: the person, once an ID token was validated
     int done_calls = 0;
 };
 
@@ -126,9 +127,10 @@ Result<LoginStarted> try_start(Env& env, const std::string& user, const std::str
     req.user = user;
     req.service = service;
     req.flow = flow;
-    return env.engine->start(req, [&env](Result<LoginSuccess> r) {
+    return env.engine->start(req, [&env](LoginOutcome r) {
         ++env.done_calls;
-        env.outcome = std::move(r);
+        env.outcome_idnat = r.idnat;
+        env.outcome = std::move(r.result);
     });
 }
 
@@ -372,25 +374,34 @@ void ciba_provider_down_unavailable(void**) {
 void ciba_unmapped_user_unknown_before_any_request(void**) {
     auto env = make_env(test_config());
     auto r = try_start(*env, "sophie", "ciba");
-    assert_start_fails(r, Errc::unknown_user, "ciba_no_login_hint");
+    assert_start_fails(r, Errc::unknown_user, "user_unmapped");
     assert_int_equal(env->engine->pending(), 0);
     run_for(env->event.get(), milliseconds(200));
     assert_int_equal(env->done_calls, 0);
     assert_int_equal(requests_at("ciba"), 0);
 }
 
-void ciba_template_mapping_has_no_login_hint(void**) {
+// A username_template is inverted: the fleet account's idNat is CIBA's login_hint. An account
+// the template cannot produce is not managed, and the provider never hears of it.
+void ciba_template_mapping_login_hint(void**) {
     Config cfg = test_config();
-    cfg.mapping.username_template = "psc-{idnat_digits}";
+    cfg.mapping.username_template = "psc-{rpps}";
     auto env = make_env(std::move(cfg));
-    assert_start_fails(try_start(*env, "claire", "ciba"), Errc::unknown_user, "ciba_no_login_hint");
+    assert_start_fails(try_start(*env, "claire", "ciba"), Errc::unknown_user, "user_unmapped");
     assert_int_equal(requests_at("ciba"), 0);
+    script_next(R"({"outcome":"approve","approve_after":0})");
+    start_login(*env, "psc-10001234567", "ciba");
+    auto r = wait_outcome(*env);
+    assert_ok(r);
+    assert_string_equal(r->user.c_str(), "psc-10001234567");
+    assert_string_equal(last_record().idnat.c_str(), kMedecin);
 }
 
 void ciba_user_unknown_at_provider(void**) {
     Config cfg = test_config();
     cfg.mapping.map_file = write_map(std::string(kNotAtPsc) + " sophie\n");
-    assert_fails(ciba_login("sophie", std::move(cfg)), Errc::unknown_user, "unknown_user_id");
+    // Once started, the account is managed: never unknown_user (the next PAM module), a refusal.
+    assert_fails(ciba_login("sophie", std::move(cfg)), Errc::denied, "unknown_user_id");
 }
 
 void ciba_other_identity_denied(void**) {
@@ -682,7 +693,7 @@ int main() {
         T(ciba_invalid_request_stops),
         T(ciba_provider_down_unavailable),
         T(ciba_unmapped_user_unknown_before_any_request),
-        T(ciba_template_mapping_has_no_login_hint),
+        T(ciba_template_mapping_login_hint),
         T(ciba_user_unknown_at_provider),
         T(ciba_other_identity_denied),
         T(ciba_student_category_denied),

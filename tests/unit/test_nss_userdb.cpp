@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The real account lookup (getpwnam_r) against test users served by nss_wrapper; meson runs this
 // test with LD_PRELOAD=libnss_wrapper.so and NSS_WRAPPER_PASSWD pointing at tests/data/nss.
-#include "mapping.hpp"
+#include "login_finish.hpp"
 #include "testing.hpp"
 
 #include <cstdlib>
+#include <unistd.h>
 
 using namespace psc;
 
@@ -28,14 +29,46 @@ static void test_lookup_missing_user(void**) {
     assert_false(u->has_value());
 }
 
-static void test_decide_with_real_lookup(void**) {
+static Config resolver_config(const std::string& map_file) {
+    Config cfg;
+    cfg.mapping.map_file = map_file;
+    return cfg;
+}
+
+// AccountResolver with the real getpwnam_r: a map file that grants claire, none for root.
+static void test_resolver_with_real_lookup(void**) {
+    char dir[] = "/tmp/psc-nss.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const std::string map = std::string(dir) + "/users.map";
+    std::ofstream(map) << "810001234567 claire\n810009999999 root\n";
+    const Config cfg = resolver_config(map);
+    MapFileCache maps(::geteuid());
     NssUserDb db;
-    auto map = UserMap::parse("810001234567 claire\n810009999999 root\n", "users.map");
-    assert_ok(map);
-    PscIdentity claire{"810001234567", {}, {{"10", "C"}}, "CARD"};
-    assert_ok(decide(claire, "claire", &map.value(), {}, db));
-    PscIdentity admin{"810009999999", {}, {{"10", "C"}}, "CARD"};
-    assert_reason(decide(admin, "root", &map.value(), {}, db), "system_user");
+    AccountResolver resolver(cfg, maps, db);
+    auto claire = resolver.resolve("claire");
+    assert_ok(claire);
+    assert_string_equal(claire->idnat.c_str(), "810001234567");
+    assert_int_equal(claire->user.uid, 1001);
+    assert_reason(resolver.resolve("root"), "system_user");
+    assert_reason(resolver.resolve("sophie"), "user_unmapped");
+    assert_reason(resolver.resolve("nobody-here"), "user_missing");
+    std::filesystem::remove_all(dir);
+}
+
+// A broken map is a configuration error for managed users — and never stands between root (or
+// a missing account) and the next PAM module.
+static void test_broken_map_never_blocks_root(void**) {
+    const Config cfg = resolver_config("/nonexistent/users.map");
+    MapFileCache maps(::geteuid());
+    NssUserDb db;
+    AccountResolver resolver(cfg, maps, db);
+    auto r = resolver.resolve("root");
+    assert_reason(r, "system_user");
+    assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::unknown_user));
+    assert_reason(resolver.resolve("nobody-here"), "user_missing");
+    auto c = resolver.resolve("claire");
+    assert_reason(c, "map_unusable");
+    assert_int_equal(static_cast<int>(c.error().code), static_cast<int>(Errc::config));
 }
 
 int main() {
@@ -43,7 +76,8 @@ int main() {
         cmocka_unit_test(test_nss_wrapper_active),
         cmocka_unit_test(test_lookup_existing_user),
         cmocka_unit_test(test_lookup_missing_user),
-        cmocka_unit_test(test_decide_with_real_lookup),
+        cmocka_unit_test(test_resolver_with_real_lookup),
+        cmocka_unit_test(test_broken_map_never_blocks_root),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -72,6 +72,18 @@ static void test_bus_service_unknown_is_unavailable(void**) {
     }
 }
 
+// Any other bus error is a fault to fix, not an outage: it must not open the break-glass line.
+static void test_bus_other_errors_are_not_unavailable(void**) {
+    for (const char* name :
+         {"org.freedesktop.DBus.Error.InvalidArgs", "org.freedesktop.DBus.Error.AccessDenied",
+          "org.freedesktop.DBus.Error.UnknownMethod", "org.freedesktop.DBus.Error.LimitsExceeded",
+          "org.freedesktop.DBus.Error.Failed", "com.example.Whatever"}) {
+        const Error e = error_from_bus(name, "x");
+        assert_true(e.code == Errc::internal);
+        assert_string_equal(e.reason.c_str(), "bus_error");
+    }
+}
+
 static void test_bus_unknown_daemon_error_is_not_unavailable(void**) {
     const Error e = error_from_bus("org.psclogin.Auth1.Error.Future", "new_thing: x");
     assert_true(e.code == Errc::internal);
@@ -124,6 +136,7 @@ int main() {
         cmocka_unit_test(test_bus_daemon_error_keeps_class_and_reason),
         cmocka_unit_test(test_bus_daemon_error_without_token_uses_label),
         cmocka_unit_test(test_bus_service_unknown_is_unavailable),
+        cmocka_unit_test(test_bus_other_errors_are_not_unavailable),
         cmocka_unit_test(test_bus_unknown_daemon_error_is_not_unavailable),
         cmocka_unit_test(test_bus_error_message_is_sanitised),
         cmocka_unit_test(test_account_success_for_same_user),

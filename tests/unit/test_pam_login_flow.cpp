@@ -31,8 +31,8 @@ struct FakeApi final : AuthApi {
     std::vector<std::string> pasted;
     std::string started_flow;
 
-    Result<std::vector<std::string>> get_flows(const std::string&) override {
-        calls.push_back("GetFlows");
+    Result<std::vector<std::string>> get_flows(const std::string&, const std::string&) override {
+        calls.push_back("GetUserFlows");
         return flows;
     }
     Result<Started> start_login(const LoginParams& p) override {
@@ -163,13 +163,20 @@ static void test_daemon_denial_is_perm_denied_and_shown(void**) {
     assert_false(api.called("CancelLogin")); // the daemon ended it itself
 }
 
-static void test_unmapped_is_user_unknown(void**) {
-    FakeApi api;
-    FakeConv conv;
-    FakeLog log;
-    api.waits.emplace_back(make_error(Errc::unknown_user, "identity_unmapped", "no mapping"));
-    assert_int_equal(run_login(api, conv, log, ctx()).pam_code, PAM_USER_UNKNOWN);
-    assert_true(conv.showed("identity_unmapped"));
+// An account psc-login does not manage (root, an unmapped user) passes to the next module at once
+// and in silence: no menu, no StartLogin, no line on screen, no ack prompt over SSH.
+static void test_unmanaged_account_passes_silently(void**) {
+    for (const char* rhost : {"", "192.0.2.7"}) {
+        FakeApi api;
+        FakeConv conv;
+        FakeLog log;
+        api.flows = make_error(Errc::unknown_user, "system_user", "root");
+        assert_int_equal(run_login(api, conv, log, ctx(rhost)).pam_code, PAM_USER_UNKNOWN);
+        assert_false(api.called("StartLogin"));
+        assert_true(conv.infos.empty());
+        assert_true(conv.errors.empty());
+        assert_true(conv.prompts.empty());
+    }
 }
 
 static void test_daemon_unreachable_is_authinfo_unavail(void**) {
@@ -251,6 +258,38 @@ static void test_rejected_paste_prompts_again(void**) {
     assert_int_equal(run_login(api, conv, log, ctx("192.0.2.7")).pam_code, PAM_SUCCESS);
     assert_true(conv.showed("Address refused (callback_state_mismatch)"));
     assert_int_equal(conv.prompts.size(), 2);
+}
+
+// confirm_code on a local seat: WaitLogin says the browser's code is awaited; the module asks for
+// it, a wrong one is refused and asked again, the right one finishes.
+static void test_local_confirm_code(void**) {
+    FakeApi api;
+    FakeConv conv;
+    FakeLog log;
+    Outcome awaiting{false, 100, "", "", "", "", true};
+    api.waits.emplace_back(awaiting);
+    api.waits.emplace_back(awaiting); // the probe after the wrong code
+    api.waits.emplace_back(awaiting); // still awaiting: asked again
+    api.submits.emplace_back(make_error(Errc::invalid, "confirm_code_wrong", "2 attempts left"));
+    api.submits.emplace_back(success("claire"));
+    conv.answer("ABC-DEF");
+    conv.answer("k7q-4m2");
+    assert_int_equal(run_login(api, conv, log, ctx()).pam_code, PAM_SUCCESS);
+    assert_int_equal(conv.prompts.size(), 2);
+    assert_string_equal(conv.prompts[0].c_str(), "Code shown by the browser: ");
+    assert_true(conv.showed("Code refused (confirm_code_wrong)"));
+    assert_string_equal(api.pasted.at(1).c_str(), "k7q-4m2");
+}
+
+static void test_ssh_prompt_mentions_code(void**) {
+    FakeApi api;
+    FakeConv conv;
+    FakeLog log;
+    api.display.confirm_code = true;
+    conv.answer("K7Q4M2");
+    api.submits.emplace_back(success("claire"));
+    assert_int_equal(run_login(api, conv, log, ctx("192.0.2.7")).pam_code, PAM_SUCCESS);
+    assert_true(conv.prompts.at(0).find("type the browser's code") != std::string::npos);
 }
 
 static void test_paste_ending_the_login_fails(void**) {
@@ -418,8 +457,8 @@ static void test_ssh_ack_prompt_failure_keeps_code(void**) {
     FakeConv conv;
     FakeLog log;
     api.fail_start = true;
-    api.start_error = make_error(Errc::unknown_user, "mapping_no_identity", "unmapped");
-    assert_int_equal(run_login(api, conv, log, ctx("192.0.2.7")).pam_code, PAM_USER_UNKNOWN);
+    api.start_error = make_error(Errc::invalid, "flow_not_allowed", "no");
+    assert_int_equal(run_login(api, conv, log, ctx("192.0.2.7")).pam_code, PAM_AUTH_ERR);
     assert_int_equal(conv.prompts.size(), 1); // the ack prompt; the fake answers Ctrl-C
     assert_true(conv.prompts[0].ends_with("Press Enter to close: "));
 }
@@ -447,7 +486,7 @@ int main() {
         cmocka_unit_test(test_local_success_passive_wait),
         cmocka_unit_test(test_answer_for_other_user_is_perm_denied),
         cmocka_unit_test(test_daemon_denial_is_perm_denied_and_shown),
-        cmocka_unit_test(test_unmapped_is_user_unknown),
+        cmocka_unit_test(test_unmanaged_account_passes_silently),
         cmocka_unit_test(test_daemon_unreachable_is_authinfo_unavail),
         cmocka_unit_test(test_start_refused_is_mapped),
         cmocka_unit_test(test_ssh_conversation_error_cancels),
@@ -455,6 +494,8 @@ int main() {
         cmocka_unit_test(test_ssh_no_qr_and_prompt_with_remaining_time),
         cmocka_unit_test(test_ssh_paste_back),
         cmocka_unit_test(test_rejected_paste_prompts_again),
+        cmocka_unit_test(test_local_confirm_code),
+        cmocka_unit_test(test_ssh_prompt_mentions_code),
         cmocka_unit_test(test_paste_ending_the_login_fails),
         cmocka_unit_test(test_oversized_paste_is_not_sent),
         cmocka_unit_test(test_ciba_prompt_enter_and_code),

@@ -104,6 +104,25 @@ static void test_safe_replaces_malformed_utf8(void**) {
     assert_string_equal(display_safe("\xe2\x82").c_str(), "??");           // truncated
 }
 
+// Provider text that would read differently than it is: each invisible character shows as '?'.
+static void test_safe_shows_invisible_format_characters(void**) {
+    struct Row {
+        const char* in;
+        const char* out;
+    };
+    const Row rows[] = {
+        {"psc\u200b.example", "psc?.example"},        // ZERO WIDTH SPACE
+        {"a\u200cb\u200dc\u200ed\u200fe", "a?b?c?d?e"}, // ZWNJ, ZWJ, LRM, RLM
+        {"cod\u202eEVIL\u202c", "cod?EVIL?"},         // RIGHT-TO-LEFT OVERRIDE, POP
+        {"\u202a\u202b\u202dx", "???x"},             // LRE, RLE, LRO
+        {"\u2066x\u2067y\u2068z\u2069", "?x?y?z?"},  // isolates
+        {"\ufeffok\u2060\u2028\u2029\u061c", "?ok????"},
+        {"\u00e9t\u00e9 \u20ac", "\u00e9t\u00e9 \u20ac"}, // ordinary text untouched
+    };
+    for (const Row& r : rows)
+        assert_string_equal(display_safe(r.in).c_str(), r.out);
+}
+
 static void test_safe_cuts_on_character_boundary(void**) {
     assert_string_equal(display_safe("abcé", 4).c_str(), "abc");
     assert_string_equal(display_safe("abcdef", 3).c_str(), "abc");
@@ -237,6 +256,7 @@ int main() {
         cmocka_unit_test(test_safe_strips_c0_esc_and_del),
         cmocka_unit_test(test_safe_strips_c1_controls),
         cmocka_unit_test(test_safe_replaces_malformed_utf8),
+        cmocka_unit_test(test_safe_shows_invisible_format_characters),
         cmocka_unit_test(test_safe_cuts_on_character_boundary),
         cmocka_unit_test(test_qr_utf8_dimensions_and_quiet_zone),
         cmocka_unit_test(test_qr_finder_pattern),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // UserInfo: JSON and signed JWT responses, the sub binding to the ID token, and the PSC accessors
-// on the three shared fixtures.
+// on the three PSC samples in tests/fixtures.
 #include "keys.hpp"
 #include "testing.hpp"
 #include "userinfo.hpp"
@@ -16,8 +16,8 @@ constexpr const char* kClient = "psc-login-test";
 constexpr const char* kMedecinSub = "f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:810001234567";
 
 std::string fixture(const char* name) {
-    const char* dir = std::getenv("PSC_TEST_SHARED_DIR");
-    std::ifstream f(std::string(dir ? dir : "../shared") + "/fixtures/" + name, std::ios::binary);
+    const char* dir = std::getenv("PSC_TEST_FIXTURES_DIR");
+    std::ifstream f(std::string(dir ? dir : "tests/fixtures") + "/" + name, std::ios::binary);
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
@@ -93,7 +93,8 @@ static void test_medecin_fixture(void**) {
     assert_string_equal(cat[0].c_str(), "C");
     const auto ids = value_of(userinfo_other_ids(ui));
     assert_int_equal(ids.size(), 1);
-    assert_string_equal(ids[0].c_str(), "810001234567");
+    assert_string_equal(ids[0].id.c_str(), "810001234567");
+    assert_string_equal(ids[0].origin.c_str(), "RPPS");
 }
 
 static void test_student_nurse_fixture(void**) {
@@ -103,12 +104,15 @@ static void test_student_nurse_fixture(void**) {
     assert_string_equal(value_of(userinfo_categories(ui))[0].c_str(), "E");
     const auto ids = value_of(userinfo_other_ids(ui));
     assert_int_equal(ids.size(), 2);
-    assert_string_equal(ids[1].c_str(), "069123456"); // the ADELI alias
+    assert_string_equal(ids[1].id.c_str(), "069123456"); // the ADELI alias
+    assert_string_equal(ids[1].origin.c_str(), "ADELI");
+    // alias_claim names the claim: another name reads nothing.
+    assert_true(value_of(userinfo_other_ids(ui, "formerIds")).empty());
 }
 
 static void test_exercices_keep_profession_and_category_together(void**) {
     const UserInfo student = parse_ok(fixture("psc-userinfo-etudiant-infirmier.json"));
-    const auto ex = value_of(userinfo_exercices(student));
+    const auto ex = *value_of(userinfo_exercices(student));
     assert_int_equal(ex.size(), 1);
     assert_string_equal(ex[0].profession.c_str(), "60");
     assert_string_equal(ex[0].category.c_str(), "E");
@@ -116,13 +120,17 @@ static void test_exercices_keep_profession_and_category_together(void**) {
         R"({"sub":"s","SubjectRefPro":{"exercices":[
             {"codeProfession":"60","codeCategorieProfessionnelle":"E"},
             {"codeProfession":"35","codeCategorieProfessionnelle":"C"},{}]}})");
-    const auto ex2 = value_of(userinfo_exercices(both));
+    const auto ex2 = *value_of(userinfo_exercices(both));
     assert_int_equal(ex2.size(), 3);
     assert_string_equal(ex2[1].profession.c_str(), "35");
     assert_string_equal(ex2[1].category.c_str(), "C");
     assert_string_equal(ex2[2].profession.c_str(), ""); // a practice without codes stays visible
+    // A structure card has an empty list; a UserInfo without SubjectRefPro has no data at all.
     assert_true(
-        value_of(userinfo_exercices(parse_ok(fixture("psc-userinfo-structure-cpe.json")))).empty());
+        value_of(userinfo_exercices(parse_ok(fixture("psc-userinfo-structure-cpe.json"))))->empty());
+    assert_false(value_of(userinfo_exercices(parse_ok(R"({"sub":"s"})"))).has_value());
+    assert_false(
+        value_of(userinfo_exercices(parse_ok(R"({"sub":"s","SubjectRefPro":{}})"))).has_value());
     assert_reason(userinfo_exercices(parse_ok(R"({"sub":"s","SubjectRefPro":{"exercices":{}}})")),
                   "userinfo_claim_type");
     assert_reason(userinfo_exercices(parse_ok(R"({"sub":"s","SubjectRefPro":{"exercices":[1]}})")),

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "deploy_checks.hpp"
+
+#include "decision.hpp"
+#include "file_io.hpp"
+#include "map_file.hpp"
+#include "strutil.hpp"
+#include "tls_files.hpp"
+#include "username_template.hpp"
+
+#include <sys/stat.h>
+
+namespace psc::ctl {
+namespace {
+
+Finding error_at(std::string where, const Error& e) {
+    return Finding{true, std::move(where), e.reason, e.message};
+}
+
+// SPEC §7: a [service:NAME] section whose NAME has no PAM service file applies to nothing — a
+// typo ("ssh" for "sshd") silently drops its rules.
+void check_services(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out) {
+    for (const auto& [name, where] : cfg.service_locations) {
+        struct stat st {};
+        const std::string path = o.pam_dir + "/" + name;
+        if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+            continue;
+        out.push_back({true, where, "service_no_pam_file",
+                       "[service:" + name + "] names no PAM service: " + path +
+                           " does not exist, so these settings never apply (a typo?)"});
+    }
+}
+
+void check_map(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
+               std::vector<std::string>& notes) {
+    if (!cfg.mapping.username_template.empty()) {
+        notes.push_back("username_template " + describe_username_template(cfg.mapping.username_template));
+        return;
+    }
+    const std::string& path = cfg.mapping.map_file;
+    auto map = read_user_map(path, o.trusted_owner);
+    if (!map) {
+        out.push_back(error_at("", map.error()));
+        return;
+    }
+    notes.push_back("map_file " + path + ": " + std::to_string(map->size()) + " account(s)");
+    for (const auto& d : map->duplicates())
+        out.push_back({false, "", "map_duplicate", d + " (the repeated line is ignored)"});
+    const NssUserDb users;
+    const AccountRules rules = account_rules(cfg);
+    for (const auto& user : map->users()) {
+        auto local = users.lookup(user);
+        if (!local) {
+            out.push_back(error_at(path, local.error()));
+            continue;
+        }
+        AccountFacts facts{*local, map->idnat_for(user), "map"};
+        auto eligible = account_eligible(user, facts, rules);
+        if (eligible)
+            continue;
+        if (eligible.error().reason == "user_missing")
+            out.push_back({true, path, "map_user_missing",
+                           "\"" + user + "\" has no local account: create it, or remove its line"});
+        else
+            out.push_back({false, path, "map_system_user",
+                           "\"" + user + "\" is a system account: psc-login will not manage it "
+                                         "unless allow_system_users lists it"});
+    }
+}
+
+void check_client_cert(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
+                       std::vector<std::string>& notes) {
+    const ProviderConfig& p = cfg.provider;
+    if (p.token_auth_method != TokenAuthMethod::tls_client_auth || p.tls_client_cert.empty() ||
+        p.tls_client_key.empty())
+        return;
+    FileRules rules;
+    rules.required_owner = static_cast<long>(o.trusted_owner);
+    rules.refuse_group_world_writable = true;
+    auto cert = read_file_checked(p.tls_client_cert, rules);
+    auto key = read_config_secret(p.tls_client_key, o.trusted_owner);
+    if (!cert || !key)
+        return; // the loader reported the file itself
+    auto s = check_client_credentials(cert->content, p.tls_client_cert, *key, p.tls_client_key,
+                                      o.now);
+    if (!s) {
+        out.push_back(error_at("", s.error()));
+        return;
+    }
+    notes.push_back("client certificate: " + s->subject + ", issued by " + s->issuer +
+                    ", valid until " + utc_date(s->not_after));
+    const auto left = s->not_after - o.now;
+    if (left < static_cast<std::time_t>(o.expiry_warning_days) * 86400)
+        out.push_back({false, "", "tls_cert_expiring",
+                       p.tls_client_cert + " expires on " + utc_date(s->not_after) + " (in " +
+                           std::to_string(left / 86400) + " day(s)): renew it with the ANS now"});
+}
+
+void check_ca(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
+              std::vector<std::string>& notes) {
+    const std::string& path = cfg.provider.ca_file;
+    if (path.empty())
+        return;
+    FileRules rules;
+    rules.required_owner = static_cast<long>(o.trusted_owner);
+    rules.refuse_group_world_writable = true;
+    auto f = read_file_checked(path, rules);
+    if (!f)
+        return; // the loader reported the file itself
+    auto n = check_ca_pem(f->content, path);
+    if (!n)
+        out.push_back(error_at("", n.error()));
+    else
+        notes.push_back("ca_file " + path + ": " + std::to_string(*n) + " certificate(s)");
+}
+
+} // namespace
+
+std::string Finding::text() const {
+    return (where.empty() ? std::string() : where + ": ") + (error ? "" : "warning: ") +
+           strip_control(message);
+}
+
+std::vector<Finding> deploy_checks(const Config& cfg, const DeployCheckOptions& o,
+                                   std::vector<std::string>& notes) {
+    std::vector<Finding> out;
+    check_services(cfg, o, out);
+    check_map(cfg, o, out, notes);
+    check_client_cert(cfg, o, out, notes);
+    check_ca(cfg, o, out, notes);
+    return out;
+}
+
+} // namespace psc::ctl
