@@ -41,7 +41,9 @@ struct PendingLogin {
     SdEventSourcePtr wait_timer;
     SdBusMessagePtr submit_call;
     SdEventSourcePtr safety_timer;
-    SdBusTrackPtr track;
+    bool watched = false; // registered with AuthBus::peers_
+    bool started = false; // the display was sent: StartLogin has answered
+    SdBusMessagePtr start_call; // StartLogin, until the display (or why not) is known
 };
 
 // RefreshProvider calls answered together when the backend's refresh finishes.
@@ -292,28 +294,38 @@ struct AuthBus::Glue {
             return;
         std::unique_ptr<PendingLogin> l = std::move(it->second);
         self.logins_.erase(it);
-        uncount(self, *l);
+        forget(self, *l);
         if (l->backend_live)
             self.backend_.cancel(l->backend_id);
+        if (l->start_call)
+            reply_error(l->start_call.get(), why);
         if (l->wait_call)
             reply_error(l->wait_call.get(), why);
         if (l->submit_call)
             reply_error(l->submit_call.get(), why);
         try {
-            audit_end(self.audit_, *l, LoginOutcome(why));
+            if (l->started)
+                audit_end(self.audit_, *l, LoginOutcome(why));
+            else { // it never started: one login_start event with why
+                l->id.clear();
+                self.audit_.audit(audit_event(*l, AuditKind::login_start, errc_label(why.code),
+                                              why.reason));
+            }
         } catch (...) { // copying the error may throw; drop() may not
         }
     }
 
-    static int on_track(sd_bus_track* track, void* userdata) noexcept {
-        auto* l = static_cast<PendingLogin*>(userdata);
-        (void)track;
-        try {
-            const std::string id = l->id;
-            drop(*l->bus, id, make_error(Errc::cancelled, "caller_left", "caller left the bus"));
-        } catch (...) {
-        }
-        return 0;
+    // A login leaves the registry: its slot and its caller watch go.
+    static void forget(AuthBus& self, PendingLogin& l) noexcept {
+        uncount(self, l);
+        if (l.watched && self.peers_)
+            self.peers_->remove(l.sender, l.id);
+        l.watched = false;
+    }
+
+    static void on_callers_left(AuthBus& self, const std::vector<std::string>& ids) {
+        for (const auto& id : ids)
+            drop(self, id, make_error(Errc::cancelled, "caller_left", "caller left the bus"));
     }
 
     static int on_safety(sd_event_source*, std::uint64_t, void* userdata) noexcept {
@@ -374,6 +386,15 @@ struct AuthBus::Glue {
             deliver(l.wait_call.get(), *l.outcome, true);
         if (l.submit_call)
             deliver(l.submit_call.get(), *l.outcome, false);
+        erase(self, id);
+    }
+
+    // The outcome was delivered: the login is forgotten.
+    static void erase(AuthBus& self, const std::string& id) noexcept {
+        auto it = self.logins_.find(id);
+        if (it == self.logins_.end())
+            return;
+        forget(self, *it->second);
         self.logins_.erase(it);
     }
 
@@ -425,11 +446,8 @@ struct AuthBus::Glue {
 
     // Registers the caller-departure watch and the safety timer for a started login.
     static Status watch(AuthBus& self, PendingLogin& l, sd_bus_message* m) {
-        sd_bus_track* raw = nullptr;
-        int r = sd_bus_track_new(self.bus_, &raw, on_track, &l);
-        l.track.reset(raw);
-        if (r >= 0)
-            r = sd_bus_track_add_sender(l.track.get(), m);
+        (void)m;
+        int r = 0;
         const auto timeout = self.cfg_.login_for(l.service).timeout;
         l.deadline_usec = now_usec(self.event_) + usec(timeout);
         sd_event_source* src = nullptr;
@@ -439,16 +457,15 @@ struct AuthBus::Glue {
                                            &l);
         l.safety_timer.reset(src);
         if (r < 0)
-            return make_error(Errc::internal, "bus_track", "cannot watch the caller");
+            return make_error(Errc::internal, "event_source", "cannot arm the login's timer");
+        PSC_TRY(self.peers_->add(l.sender, l.id));
+        l.watched = true;
         return {};
     }
 
-    struct Started {
-        std::unique_ptr<PendingLogin> login;
-        LoginDisplay display;
-    };
-
-    static Result<Started> start(AuthBus& self, sd_bus_message* m, LoginRequest req) {
+    // The caller rules, the limits, and a fresh registry entry (not yet inserted).
+    static Result<std::unique_ptr<PendingLogin>> admit(AuthBus& self, sd_bus_message* m,
+                                                       LoginRequest& req) {
         for (const std::string* s : {&req.user, &req.service, &req.rhost, &req.tty, &req.flow})
             PSC_TRY(check_arg(*s, self.limits_.max_string));
         auto uid = caller_uid(m);
@@ -470,22 +487,11 @@ struct AuthBus::Glue {
         l->tty = req.tty;
         l->flow = req.flow;
         l->caller_uid = req.caller_uid;
-        PSC_TRY(watch(self, *l, m));
-        AuthBus* bus = &self;
-        std::string lid = l->id;
-        auto started = self.backend_.start(req, [bus, lid](LoginOutcome r) {
-            try {
-                on_done(*bus, lid, std::move(r));
-            } catch (...) {
-            }
-        });
-        if (!started)
-            return std::move(started).error();
-        l->backend_id = started->id;
-        l->flow = started->display.flow;
-        return Started{std::move(l), std::move(started->display)};
+        return l;
     }
 
+    // StartLogin answers when the backend knows what to show: at once for the code flow, after
+    // the provider's first answer for CIBA and the device grant. Nothing waits meanwhile.
     static int start_login(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
         const char *user = nullptr, *service = nullptr, *rhost = nullptr, *tty = nullptr,
                    *flow = nullptr;
@@ -493,17 +499,84 @@ struct AuthBus::Glue {
         if (r < 0)
             return r;
         LoginRequest req{user, service, rhost, tty, flow, 0};
-        auto started = start(self, m, req);
-        if (!started) {
-            audit_refused_start(self, m, req, started.error());
-            return set_error(err, started.error());
+        auto admitted = admit(self, m, req);
+        if (!admitted) {
+            audit_refused_start(self, m, req, admitted.error());
+            return set_error(err, admitted.error());
         }
-        PendingLogin& login = *started->login;
-        self.counts_.add(CountKey{login.user, login.rhost});
-        login.counted = true;
-        self.logins_.emplace(login.id, std::move(started->login));
-        self.audit_.audit(audit_event(login, AuditKind::login_start, "started", ""));
-        return reply_started(self, m, login, started->display);
+        PendingLogin& l = **admitted;
+        const std::string lid = l.id;
+        self.counts_.add(CountKey{l.user, l.rhost});
+        l.counted = true;
+        l.start_call.reset(sd_bus_message_ref(m));
+        self.logins_.emplace(lid, std::move(*admitted));
+        if (auto st = watch(self, l, m); !st)
+            return refuse_start(self, lid, st.error(), err);
+        AuthBus* bus = &self;
+        auto id = self.backend_.start(
+            req,
+            [bus, lid](Result<LoginDisplay> d) {
+                try {
+                    on_started(*bus, lid, std::move(d));
+                } catch (...) {
+                }
+            },
+            [bus, lid](LoginOutcome o) {
+                try {
+                    on_done(*bus, lid, std::move(o));
+                } catch (...) {
+                }
+            });
+        if (!id) {
+            auto it = self.logins_.find(lid);
+            if (it != self.logins_.end())
+                it->second->backend_live = false;
+            return refuse_start(self, lid, id.error(), err);
+        }
+        l.backend_id = *id;
+        return 1; // answered by on_started
+    }
+
+    // StartLogin refused at once: the error goes back as the method's, one login_start event.
+    static int refuse_start(AuthBus& self, const std::string& lid, const Error& why,
+                            sd_bus_error* err) {
+        auto it = self.logins_.find(lid);
+        if (it != self.logins_.end()) {
+            std::unique_ptr<PendingLogin> l = std::move(it->second);
+            self.logins_.erase(it);
+            forget(self, *l);
+            l->id.clear(); // it never started: no id to quote, as for every refused start
+            self.audit_.audit(
+                audit_event(*l, AuditKind::login_start, errc_label(why.code), why.reason));
+        }
+        return set_error(err, why);
+    }
+
+    static void on_started(AuthBus& self, const std::string& lid, Result<LoginDisplay> d) {
+        auto it = self.logins_.find(lid);
+        if (it == self.logins_.end() || it->second->started)
+            return;
+        PendingLogin& l = *it->second;
+        SdBusMessagePtr call = std::move(l.start_call);
+        if (!d) {
+            // The provider refused the first request (unknown_user_id, unauthorized_client, an
+            // outage): the login never started.
+            std::unique_ptr<PendingLogin> gone = std::move(it->second);
+            self.logins_.erase(it);
+            gone->backend_live = false;
+            forget(self, *gone);
+            gone->id.clear();
+            self.audit_.audit(audit_event(*gone, AuditKind::login_start,
+                                          errc_label(d.error().code), d.error().reason));
+            if (call)
+                reply_error(call.get(), d.error());
+            return;
+        }
+        l.started = true;
+        l.flow = d->flow;
+        self.audit_.audit(audit_event(l, AuditKind::login_start, "started", ""));
+        if (call)
+            (void)reply_started(self, call.get(), l, *d);
     }
 
     // A refused StartLogin is one login_start event carrying the refusal (there is no login to
@@ -535,7 +608,9 @@ struct AuthBus::Glue {
         if (r >= 0)
             r = sd_bus_send(nullptr, reply.get(), nullptr);
         if (r < 0) {
-            drop(self, l.id, make_error(Errc::internal, "bus_reply", "cannot reply"));
+            const Error e = make_error(Errc::internal, "bus_reply", "cannot reply");
+            reply_error(m, e);
+            drop(self, l.id, e);
             return r;
         }
         return 1;
@@ -544,7 +619,7 @@ struct AuthBus::Glue {
     static Result<PendingLogin*> read_owned(AuthBus& self, sd_bus_message* m, const char* id) {
         PSC_TRY(check_arg(id, self.limits_.max_string));
         PendingLogin* l = find_owned(self, m, id);
-        if (l == nullptr)
+        if (l == nullptr || !l->started) // its id is not even known to its owner yet
             return make_error(Errc::invalid, "no_such_login", "no such login");
         return l;
     }
@@ -562,7 +637,7 @@ struct AuthBus::Glue {
         if (l.outcome) {
             deliver(m, *l.outcome, true);
             const std::string done_id = l.id;
-            self.logins_.erase(done_id); // delivered: forgotten
+            erase(self, done_id); // delivered: forgotten
             return 1;
         }
         if (l.wait_call)
@@ -595,7 +670,7 @@ struct AuthBus::Glue {
         if (l.outcome) {
             deliver(m, *l.outcome, false);
             const std::string done_id = l.id;
-            self.logins_.erase(done_id);
+            erase(self, done_id);
             return 1;
         }
         if (l.submit_call)
@@ -775,6 +850,13 @@ Result<std::unique_ptr<AuthBus>> AuthBus::create(sd_bus* bus, sd_event* event,
         return make_error(Errc::internal, "bus_vtable",
                           "cannot add the org.psclogin.Auth1 vtable: " + std::to_string(-r));
     self->vtable_slot_.reset(slot);
+    AuthBus* raw = self.get();
+    auto peers = BusPeers::create(bus, [raw](std::vector<std::string> ids) {
+        Glue::on_callers_left(*raw, ids);
+    });
+    if (!peers)
+        return std::move(peers).error();
+    self->peers_ = std::move(*peers);
     return self;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "audit.hpp"
+#include "bus_peers.hpp"
 #include "config.hpp"
 #include "login_backend.hpp"
 #include "login_counts.hpp"
@@ -28,7 +29,6 @@ namespace psc {
 using SdBusPtr = Owned<sd_bus, sd_bus_flush_close_unref>;
 using SdBusSlotPtr = Owned<sd_bus_slot, sd_bus_slot_unref>;
 using SdBusMessagePtr = Owned<sd_bus_message, sd_bus_message_unref>;
-using SdBusTrackPtr = Owned<sd_bus_track, sd_bus_track_unref>;
 
 // What the bus layer takes from the configuration.
 // max_pending, max_pending_per_user, max_pending_per_source: login_counts.hpp.
@@ -84,6 +84,7 @@ private:
     std::uint64_t last_refresh_usec_ = 0; // CLOCK_MONOTONIC; 0 = never
     std::map<std::string, std::unique_ptr<PendingLogin>, std::less<>> logins_;
     LoginCounts counts_; // the running logins (an outcome waiting to be collected counts no more)
+    std::unique_ptr<BusPeers> peers_; // the callers holding logins; one bus match in all
     SdBusSlotPtr vtable_slot_; // declared last, removed first
 };
 

@@ -190,6 +190,37 @@ void append_cut(std::string& out, std::size_t max_bytes) {
 
 } // namespace
 
+std::string refusal_words(std::string_view reason) {
+    struct Words {
+        std::string_view reason, fr, en;
+    };
+    static constexpr Words kWords[] = {
+        {"mapping_other_user", "Votre identité n’est pas associée à ce compte.",
+         "Your identity is not associated with this account."},
+        {"profession_not_allowed", "Votre profession n’ouvre pas ce service.",
+         "Your profession does not open this service."},
+        {"category_denied", "Votre catégorie (par exemple étudiant) n’ouvre pas ce service.",
+         "Your category (a student, for example) does not open this service."},
+        {"practice_data_missing", "Aucun exercice professionnel n’est connu pour vous.",
+         "No professional practice is known for you."},
+        {"auth_mode_required", "Ce service demande un autre moyen d’identification (carte CPS "
+                               "ou e-CPS).",
+         "This service needs another means of identification (CPS card or e-CPS)."},
+        {"idnat_not_allowed", "Vous n’êtes pas sur la liste des personnes autorisées.",
+         "You are not on the list of people allowed."},
+        {"confirm_code_mismatch", "Le code de confirmation n’a pas été saisi correctement.",
+         "The confirmation code was not typed correctly."},
+        {"access_denied", "La connexion a été refusée dans Pro Santé Connect.",
+         "The sign-in was refused in Pro Santé Connect."},
+    };
+    for (const auto& w : kWords)
+        if (w.reason == reason)
+            return std::string(w.fr) + " / " + std::string(w.en) + " (" + std::string(reason) +
+                   ")";
+    return "Ce compte ne vous est pas ouvert. / This account is not open to you. (" +
+           std::string(reason) + ")";
+}
+
 unsigned callback_page_status(CallbackPageKind kind) noexcept {
     return page_text(kind).status;
 }

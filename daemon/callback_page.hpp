@@ -40,6 +40,12 @@ inline constexpr std::size_t kCallbackReasonMaxBytes = 200;
 // html_escape(), so it can never become markup.
 [[nodiscard]] std::string render_callback_page(CallbackPageKind kind, std::string_view detail = {});
 
+// A refusal in plain words, French then English, for the refused page: the common reasons
+// (another person's account, a rule on the profession, the category, the means of
+// authentication, the idNat list, missing practice data, a wrong confirmation code) have a
+// sentence; others get a general one. The reason token follows in parentheses.
+[[nodiscard]] std::string refusal_words(std::string_view reason);
+
 // Headers sent with every page: content type, no caching, a CSP that allows nothing but the
 // inline style, nosniff, no referrer (the callback URL carries the code), no framing.
 [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& callback_page_headers();

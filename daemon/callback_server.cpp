@@ -13,7 +13,10 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <list>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,7 +32,6 @@ constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 // Room in MHD's per-connection pool beyond the request line and headers: the response header
 // block is built there too.
 constexpr std::size_t kPoolSlackBytes = 8 * 1024;
-constexpr uint64_t kTimerAccuracyUsec = 1000;
 constexpr uint64_t kMaxTimerMs = 3600 * 1000;
 
 // Per request, from the URI log callback (the raw target: MHD's access handler only gets the
@@ -38,6 +40,12 @@ struct RequestState {
     std::string target;
     bool too_long = false;
     bool headers_seen = false; // the access handler's first call (headers only) is done
+    // Page::wait: the connection is suspended until the page is completed or hold_timeout.
+    std::shared_ptr<DeferredPage> held;
+    SdEventSourcePtr hold_timer;
+    bool hold_expired = false;
+    MHD_Connection* conn = nullptr;
+    CallbackServer* server = nullptr;
 };
 
 uint64_t monotonic_usec() noexcept {
@@ -167,6 +175,25 @@ MhdResponsePtr build_response(CallbackPageKind kind, std::string_view reason = {
     return r;
 }
 
+// The address a connection comes from, as a map key ("127.0.0.1", "::1").
+std::string client_address(MHD_Connection* conn) {
+    const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return {};
+    char buf[INET6_ADDRSTRLEN] = {};
+    const sockaddr* sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
+    return buf;
+}
+
+int connection_fd(MHD_Connection* conn) {
+    const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
 } // namespace
 
 bool callback_path_matches(std::string_view target, std::string_view path) noexcept {
@@ -182,7 +209,60 @@ struct CallbackServer::Responses {
     }
 };
 
+// Connections still waiting for their request headers ("unfinished"), oldest first, in all and
+// per client address. Each is closed when its header deadline passes, or when a newer connection
+// would put its address or the whole listener over the cap (the oldest goes first). Closing is
+// shutdown(2) on MHD's socket: MHD reads the EOF at its next run and closes the connection itself.
+struct CallbackServer::Connections {
+    struct Conn {
+        MHD_Connection* conn = nullptr;
+        int fd = -1;
+        std::string address;
+        uint64_t deadline_usec = 0;
+        bool unfinished = true;
+        bool evicted = false;
+    };
+    std::list<Conn> all;                                        // accept order
+    std::unordered_set<RequestState*> held;                     // suspended, waiting for a page
+    std::unordered_map<std::string, std::size_t> unfinished_by_address;
+    std::size_t unfinished = 0;
+
+    void finished(Conn& c) noexcept {
+        if (!c.unfinished)
+            return;
+        c.unfinished = false;
+        --unfinished;
+        auto it = unfinished_by_address.find(c.address);
+        if (it != unfinished_by_address.end() && --it->second == 0)
+            unfinished_by_address.erase(it);
+    }
+    // Closes the oldest unfinished connection (of `address`, or of any when empty).
+    bool evict_oldest(const std::string& address, std::size_t& counter) noexcept {
+        for (Conn& c : all)
+            if (c.unfinished && !c.evicted && (address.empty() || c.address == address)) {
+                evict(c, counter);
+                return true;
+            }
+        return false;
+    }
+    void evict(Conn& c, std::size_t& counter) noexcept {
+        c.evicted = true;
+        ++counter;
+        finished(c);
+        if (c.fd >= 0)
+            (void)::shutdown(c.fd, SHUT_RDWR);
+    }
+};
+
 struct CallbackServer::Internals {
+    static void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
+                              MHD_ConnectionNotificationCode code) noexcept;
+    static void expire_unfinished(CallbackServer& s) noexcept;
+    static Connections::Conn* conn_of(MHD_Connection* conn) noexcept;
+    static MHD_Result hold(CallbackServer& s, MHD_Connection* conn, RequestState& st,
+                           std::shared_ptr<DeferredPage> page);
+    static int on_hold_timeout(sd_event_source*, uint64_t, void* userdata) noexcept;
+    static void resume(RequestState& st) noexcept;
     static void* on_uri(void* cls, const char* uri, MHD_Connection*) noexcept;
     static void on_completed(void*, MHD_Connection*, void** req_cls,
                              MHD_RequestTerminationCode) noexcept;
@@ -217,10 +297,16 @@ void* CallbackServer::Internals::on_uri(void* cls, const char* uri, MHD_Connecti
     }
 }
 
-void CallbackServer::Internals::on_completed(void*, MHD_Connection*, void** req_cls,
+void CallbackServer::Internals::on_completed(void* cls, MHD_Connection*, void** req_cls,
                                              MHD_RequestTerminationCode) noexcept {
     std::unique_ptr<RequestState> st(static_cast<RequestState*>(*req_cls));
     *req_cls = nullptr;
+    if (st && st->held) {
+        auto& s = *static_cast<CallbackServer*>(cls);
+        st->held->on_complete(nullptr);
+        s.conns_->held.erase(st.get());
+        --s.held_;
+    }
 }
 
 MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn, const char*,
@@ -232,8 +318,24 @@ MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn
     const Responses& r = *s.responses_;
     if (!st)
         return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+    if (st->held) {
+        // Resumed: the page came (or the wait ended); a stale waker must not fire again.
+        st->held->on_complete(nullptr);
+        const auto& result = st->held->result();
+        CallbackReply reply =
+            result && !st->hold_expired ? *result : CallbackReply(CallbackReply::Page::received);
+        st->held.reset();
+        st->hold_timer.reset();
+        s.conns_->held.erase(st);
+        --s.held_;
+        if (reply.page == CallbackReply::Page::wait)
+            reply = CallbackReply(CallbackReply::Page::received);
+        return send_reply(s, conn, reply);
+    }
     if (!st->headers_seen) {
         st->headers_seen = true;
+        if (Connections::Conn* c = conn_of(conn))
+            s.conns_->finished(*c); // its headers came in time
         // Refusals are queued at once, before any body: MHD then closes the connection without
         // reading it.
         const std::string_view m = method ? method : "";
@@ -268,6 +370,11 @@ MHD_Result CallbackServer::Internals::answer(CallbackServer& s, MHD_Connection* 
     } catch (...) {
         return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
     }
+    if (reply.page == CallbackReply::Page::wait && reply.deferred) {
+        if (!reply.deferred->result())
+            return hold(s, conn, const_cast<RequestState&>(st), std::move(reply.deferred));
+        reply = *reply.deferred->result();
+    }
     return send_reply(s, conn, reply);
 }
 
@@ -285,6 +392,7 @@ MHD_Result CallbackServer::Internals::send_reply(CallbackServer& s, MHD_Connecti
     case CallbackReply::Page::confirm:
     case CallbackReply::Page::signed_in:
     case CallbackReply::Page::refused:
+    case CallbackReply::Page::wait: // answered once its page is known (hold())
         break;
     }
     const CallbackPageKind kind = reply.page == CallbackReply::Page::confirm     ? CallbackPageKind::confirm
@@ -298,7 +406,108 @@ MHD_Result CallbackServer::Internals::send_reply(CallbackServer& s, MHD_Connecti
     return MHD_queue_response(conn, callback_page_status(kind), page.get());
 }
 
+CallbackServer::Connections::Conn* CallbackServer::Internals::conn_of(MHD_Connection* conn) noexcept {
+    const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? static_cast<Connections::Conn*>(ci->socket_context) : nullptr;
+}
+
+void CallbackServer::Internals::on_connection(void* cls, MHD_Connection* conn,
+                                              void** socket_context,
+                                              MHD_ConnectionNotificationCode code) noexcept {
+    auto& s = *static_cast<CallbackServer*>(cls);
+    Connections& cs = *s.conns_;
+    try {
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+            Connections::Conn c;
+            c.conn = conn;
+            c.fd = connection_fd(conn);
+            c.address = client_address(conn);
+            c.deadline_usec = monotonic_usec() + static_cast<uint64_t>(
+                                  std::chrono::duration_cast<std::chrono::microseconds>(
+                                      s.options_.header_timeout).count());
+            cs.all.push_back(std::move(c));
+            Connections::Conn& added = cs.all.back();
+            *socket_context = &added;
+            ++cs.unfinished;
+            std::size_t& mine = cs.unfinished_by_address[added.address];
+            ++mine;
+            // A crowd from one address, or in all: the oldest waits no longer.
+            if (mine > s.options_.max_unfinished_per_address)
+                cs.evict_oldest(added.address, s.evicted_);
+            if (cs.unfinished > s.options_.max_unfinished)
+                cs.evict_oldest({}, s.evicted_);
+        } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+            auto* c = static_cast<Connections::Conn*>(*socket_context);
+            if (!c)
+                return;
+            cs.finished(*c);
+            for (auto it = cs.all.begin(); it != cs.all.end(); ++it)
+                if (&*it == c) {
+                    cs.all.erase(it);
+                    break;
+                }
+            *socket_context = nullptr;
+        }
+    } catch (...) {
+        ++s.errors_;
+    }
+}
+
+// The header deadline cannot be renewed by trickling bytes: it runs from accept.
+void CallbackServer::Internals::expire_unfinished(CallbackServer& s) noexcept {
+    const uint64_t now = monotonic_usec();
+    for (Connections::Conn& c : s.conns_->all) {
+        if (c.deadline_usec > now)
+            break; // accept order: the rest are younger
+        if (c.unfinished && !c.evicted)
+            s.conns_->evict(c, s.evicted_);
+    }
+}
+
+MHD_Result CallbackServer::Internals::hold(CallbackServer& s, MHD_Connection* conn,
+                                           RequestState& st, std::shared_ptr<DeferredPage> page) {
+    st.held = std::move(page);
+    st.conn = conn;
+    st.server = &s;
+    sd_event_source* t = nullptr;
+    const auto usec = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(s.options_.hold_timeout).count());
+    if (sd_event_add_time_relative(sd_event_source_get_event(s.timer_.get()), &t, CLOCK_MONOTONIC,
+                                   usec, kTimerAccuracyUsec, &on_hold_timeout, &st) < 0) {
+        st.held.reset();
+        return send_reply(s, conn, CallbackReply(CallbackReply::Page::received));
+    }
+    st.hold_timer.reset(t);
+    RequestState* raw = &st;
+    st.held->on_complete([raw] { resume(*raw); });
+    s.conns_->held.insert(raw);
+    ++s.held_;
+    MHD_suspend_connection(conn);
+    return MHD_YES;
+}
+
+void CallbackServer::Internals::resume(RequestState& st) noexcept {
+    if (!st.conn || !st.server)
+        return;
+    st.held->on_complete(nullptr);
+    st.hold_timer.reset();
+    MHD_resume_connection(st.conn);
+    // MHD picks resumed connections up at its next run; nothing on its epoll fd says so.
+    CallbackServer& s = *st.server;
+    if (sd_event_source_set_time(s.timer_.get(), 0) < 0 ||
+        sd_event_source_set_enabled(s.timer_.get(), SD_EVENT_ONESHOT) < 0)
+        ++s.errors_;
+}
+
+int CallbackServer::Internals::on_hold_timeout(sd_event_source*, uint64_t, void* userdata) noexcept {
+    auto* st = static_cast<RequestState*>(userdata);
+    st->hold_expired = true;
+    resume(*st);
+    return 0;
+}
+
 void CallbackServer::Internals::run(CallbackServer& s) noexcept {
+    expire_unfinished(s);
     if (MHD_run(s.daemon_.get()) != MHD_YES)
         ++s.errors_;
     rearm(s);
@@ -320,6 +529,16 @@ void CallbackServer::Internals::rearm(CallbackServer& s) noexcept {
         ms = 0;
     }
     s.at_limit_ = at_limit;
+    // The oldest unfinished connection's header deadline.
+    for (const Connections::Conn& c : s.conns_->all)
+        if (c.unfinished && !c.evicted) {
+            const uint64_t now = monotonic_usec();
+            const uint64_t left_ms = c.deadline_usec > now ? (c.deadline_usec - now) / 1000 + 1 : 0;
+            if (!armed || left_ms < ms)
+                ms = left_ms;
+            armed = true;
+            break;
+        }
     if (!armed) {
         if (sd_event_source_set_enabled(s.timer_.get(), SD_EVENT_OFF) < 0)
             ++s.errors_;
@@ -349,6 +568,7 @@ Status CallbackServer::Internals::start_mhd(CallbackServer& s, const ListenSocka
         {MHD_OPTION_SOCK_ADDR, 0, const_cast<sockaddr*>(&addr.sa)},
         {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&on_uri), &s},
         {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), &s},
+        {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), &s},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(pool), nullptr},
         {MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(o.max_connections), nullptr},
         {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(o.connection_timeout.count()),
@@ -356,7 +576,9 @@ Status CallbackServer::Internals::start_mhd(CallbackServer& s, const ListenSocka
         // Reject malformed requests instead of guessing (RFC 9112 §2.2 leniency off).
         {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
     };
-    unsigned flags = MHD_USE_EPOLL; // external polling: sd-event watches MHD's epoll fd
+    // External polling (sd-event watches MHD's epoll fd); suspend/resume lets a page wait for the
+    // login's outcome without holding the loop.
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6)
         flags |= MHD_USE_IPv6;
     if (tls) {
@@ -422,6 +644,7 @@ CallbackServer::start(sd_event* event, CallbackServerOptions options, CallbackHa
     s->options_ = std::move(options);
     s->handler_ = std::move(handler);
     s->tls_ = material.has_value();
+    s->conns_ = std::make_unique<Connections>();
     s->responses_ = std::make_unique<Responses>(Responses{
         build_response(CallbackPageKind::received), build_response(CallbackPageKind::unknown_login),
         build_response(CallbackPageKind::not_found),
@@ -437,11 +660,33 @@ CallbackServer::start(sd_event* event, CallbackServerOptions options, CallbackHa
 }
 
 CallbackServer::~CallbackServer() {
-    // Sources first: MHD_stop_daemon closes the epoll fd they watch. MHD then closes every
-    // connection and calls on_completed for the open requests (which frees their state).
+    // Held pages stop waiting (MHD closes suspended connections only once resumed), then the
+    // sources go: MHD_stop_daemon closes the epoll fd they watch. MHD then closes every connection
+    // and calls on_completed for the open requests (which frees their state).
+    if (daemon_ && conns_ && !conns_->held.empty()) {
+        for (RequestState* st : std::vector<RequestState*>(conns_->held.begin(), conns_->held.end())) {
+            st->hold_expired = true;
+            st->held->on_complete(nullptr);
+            st->hold_timer.reset();
+            MHD_resume_connection(st->conn);
+        }
+        MHD_run(daemon_.get()); // answers them ("received") and lets MHD forget them
+    }
     timer_.reset();
     io_.reset();
     daemon_.reset();
+}
+
+void DeferredPage::complete(CallbackReply reply) noexcept {
+    if (result_)
+        return;
+    try {
+        result_ = std::move(reply);
+    } catch (...) {
+        return;
+    }
+    if (wake_)
+        std::exchange(wake_, nullptr)();
 }
 
 std::string CallbackServer::url() const {

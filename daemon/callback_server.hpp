@@ -6,6 +6,12 @@
 //
 // Limits (SPEC §9): request target (8 KiB), request line + headers (MHD's per-connection memory),
 // connection count, per-connection idle timeout; request bodies are never read.
+//
+// Under abuse (a local user, or the Internet behind a bastion's proxy, opening idle or trickling
+// connections): a connection must complete its request headers within header_timeout of being
+// accepted — a deadline trickling bytes cannot renew — and connections still waiting for their
+// headers are capped per client address and in all, the oldest closed first. A real browser sends
+// its request as soon as it connects, so floods delay it by at most a loop iteration or two.
 #pragma once
 
 #include "callback_page.hpp"
@@ -19,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <microhttpd.h>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,17 +44,44 @@ struct CallbackServerOptions {
     std::string tls_key_file;
     std::size_t max_request_target = 8 * 1024; // SPEC §9 "callback request line"
     std::size_t max_header_bytes = 8 * 1024;   // request headers, enforced by MHD's memory pool
-    unsigned max_connections = 128;
-    std::chrono::seconds connection_timeout{10};
+    unsigned max_connections = 512;           // MHD's hard cap on open connections
+    std::chrono::seconds connection_timeout{5}; // idle time after a request (keep-alive)
+    std::chrono::milliseconds header_timeout{3000}; // accept → complete request headers
+    unsigned max_unfinished_per_address = 32; // connections still sending headers, per address
+    unsigned max_unfinished = 256;            // ... and in all
+    // How long a page waits for the login's outcome (Page::wait) before the "received" page.
+    std::chrono::milliseconds hold_timeout{5000};
 };
+
+// A page whose content is known later: the handler answers Page::wait with one, and whoever
+// completes it (once, from the event loop) decides what the browser sees. If nobody has after
+// hold_timeout, the browser gets the "received" page. Completing it after the browser left, or
+// after the server is gone, does nothing.
+class DeferredPage;
 
 // What the browser is shown. The handler picks the page; the server owns headers and HTML.
 struct CallbackReply {
-    enum class Page { received, confirm, signed_in, refused, failure, unknown_login };
+    enum class Page { received, confirm, signed_in, refused, failure, unknown_login, wait };
+    CallbackReply() = default;
+    CallbackReply(Page p, std::string d = {}) : page(p), detail(std::move(d)) {}
     Page page = Page::unknown_login;
     // The reason (failure, refused), the confirmation code (confirm) or the account (signed_in);
     // sanitised and escaped by the page (never trusted).
     std::string detail;
+    std::shared_ptr<DeferredPage> deferred; // Page::wait: the page to come
+};
+
+class DeferredPage {
+public:
+    // The login's side: the page, once (later calls are ignored).
+    void complete(CallbackReply reply) noexcept;
+    // The server's side: called on complete() while a connection waits ("" to stop waiting).
+    void on_complete(std::function<void()> wake) noexcept { wake_ = std::move(wake); }
+    [[nodiscard]] const std::optional<CallbackReply>& result() const noexcept { return result_; }
+
+private:
+    std::optional<CallbackReply> result_;
+    std::function<void()> wake_;
 };
 
 // Called synchronously from the event loop with the path and query exactly as received
@@ -79,8 +113,13 @@ public:
     [[nodiscard]] std::string url() const;
     // Errors from MHD_run or from re-arming the sources, for the daemon to log.
     [[nodiscard]] std::size_t errors() const noexcept { return errors_; }
+    // Connections closed because they sent no complete request in time or were the oldest
+    // unfinished ones of a crowd (abuse counter, for tests and the benchmark).
+    [[nodiscard]] std::size_t evicted() const noexcept { return evicted_; }
+    [[nodiscard]] std::size_t held() const noexcept { return held_; }
 
     struct Internals;
+    struct Connections;
 
 private:
     CallbackServer() = default;
@@ -91,6 +130,9 @@ private:
     bool tls_ = false;
     bool at_limit_ = false; // at max_connections after the last MHD_run
     std::size_t errors_ = 0;
+    std::size_t evicted_ = 0;
+    std::size_t held_ = 0; // requests suspended, waiting for their page
+    std::unique_ptr<Connections> conns_;
     // Declaration order is teardown order in reverse: the sources go before the daemon (whose
     // epoll fd they watch), the prebuilt responses last.
     struct Responses;

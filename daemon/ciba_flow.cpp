@@ -22,7 +22,7 @@ CibaLogin::CibaLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subj
 
 Result<std::unique_ptr<CibaLogin>> CibaLogin::create(const FlowContext& ctx, std::uint64_t id,
                                                      LoginSubject subject, CibaChannel channel,
-                                                     Done done) {
+                                                     Started started, Done done) {
     if (!provider_offers_ciba(ctx.provider->metadata()))
         return make_error(Errc::invalid, "flow_unsupported",
                           "the provider offers no CIBA in poll mode "
@@ -32,6 +32,7 @@ Result<std::unique_ptr<CibaLogin>> CibaLogin::create(const FlowContext& ctx, std
         return std::move(binding).error();
     std::unique_ptr<CibaLogin> login(new CibaLogin(ctx, id, std::move(subject), std::move(done)));
     login->binding_ = std::move(*binding);
+    login->started_ = std::move(started);
     PSC_TRY(login->send(channel));
     return login;
 }
@@ -76,11 +77,14 @@ void CibaLogin::on_auth(Result<HttpResponse> resp) {
     opts.expires_in = started.expires_in;
     opts.expired_reason = "ciba_expired";
     opts.json_max_depth = ctx_.cfg->limits.json_max_depth;
+    const auto expires_in = started.expires_in;
     auto st = poller_.start(
         std::move(opts), [this] { return poll_request(); },
         [this](Result<TokenResponse> t) { on_tokens(std::move(t)); });
     if (!st)
-        finish(std::move(st).error());
+        return finish(std::move(st).error());
+    if (started_)
+        std::exchange(started_, nullptr)(expires_in);
 }
 
 Result<HttpFormRequest> CibaLogin::poll_request() const {

@@ -24,6 +24,8 @@ namespace psc {
 class CibaLogin {
 public:
     using Done = LoginFinisher::Done;
+    // The provider accepted the request: the push is out, and it expires in this long.
+    using Started = std::function<void(std::chrono::seconds expires_in)>;
     // login_hint is the managed account's idNat (resolved before anything is sent, SPEC §2.3);
     // starts the backchannel request; its answer and everything after arrive through done.
     // Reasons: flow_unsupported
@@ -35,7 +37,8 @@ public:
     [[nodiscard]] static Result<std::unique_ptr<CibaLogin>> create(const FlowContext& ctx,
                                                                    std::uint64_t id,
                                                                    LoginSubject subject,
-                                                                   CibaChannel channel, Done done);
+                                                                   CibaChannel channel,
+                                                                   Started started, Done done);
     CibaLogin(const CibaLogin&) = delete;
     CibaLogin& operator=(const CibaLogin&) = delete;
 
@@ -54,6 +57,7 @@ private:
 
     FlowContext ctx_;
     Done done_;
+    Started started_;
     std::string login_hint_;
     std::string binding_;
     Secret auth_req_id_;

@@ -143,8 +143,32 @@ CallbackReply CodeLogin::on_callback(CallbackResponse resp) {
         redeem(resp);
         return {CallbackReply::Page::confirm, code->substr(0, 3) + "-" + code->substr(3)};
     }
+    // The browser waits (a few seconds, bounded by the listener) for the outcome, so the page can
+    // say "signed in" or why not, not just "received".
+    page_ = std::make_shared<DeferredPage>();
+    CallbackReply waiting(CallbackReply::Page::wait);
+    waiting.deferred = page_;
     redeem(resp);
-    return {CallbackReply::Page::received, {}};
+    return waiting;
+}
+
+namespace {
+
+// The page the browser waits for, from the login's outcome.
+CallbackReply outcome_page(const LoginOutcome& r) {
+    if (r.result)
+        return {CallbackReply::Page::signed_in, r.result->user};
+    const Error& e = r.result.error();
+    if (e.code == Errc::denied)
+        return {CallbackReply::Page::refused, refusal_words(e.reason)};
+    return {CallbackReply::Page::failure, e.reason};
+}
+
+} // namespace
+
+CodeLogin::~CodeLogin() {
+    if (page_)
+        page_->complete({CallbackReply::Page::failure, "cancelled"});
 }
 
 Status CodeLogin::confirm(std::string_view typed) {
@@ -232,6 +256,8 @@ void CodeLogin::finish(LoginOutcome r) {
         held_ = std::move(r); // a success counts only once the code is confirmed
         return;
     }
+    if (page_)
+        std::exchange(page_, nullptr)->complete(outcome_page(r));
     auto done = std::exchange(done_, nullptr);
     done(std::move(r));
 }

@@ -59,6 +59,8 @@ public:
            bool confirm_callbacks, Done done);
     CodeLogin(const CodeLogin&) = delete;
     CodeLogin& operator=(const CodeLogin&) = delete;
+    // A browser still waiting for this login's page is told it ended.
+    ~CodeLogin();
 
     [[nodiscard]] const std::string& state() const noexcept { return auth_.state; }
     [[nodiscard]] const std::string& url() const noexcept { return auth_.url; }
@@ -96,6 +98,7 @@ private:
     int confirm_attempts_ = 0;
     Secret confirm_code_;               // normalised: upper case, no separator
     std::optional<LoginOutcome> held_;  // a success waiting for the code
+    std::shared_ptr<DeferredPage> page_; // the browser waiting for the outcome (listener)
     ScopedHttpRequest token_request_;
     LoginFinisher finisher_;
 };

@@ -25,19 +25,20 @@ DeviceLogin::DeviceLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject 
       finisher_(ctx, id, std::move(subject)) {}
 
 Result<std::unique_ptr<DeviceLogin>> DeviceLogin::create(const FlowContext& ctx,
-                                                         HttpClient& blocking, std::uint64_t id,
-                                                         LoginSubject subject, Done done) {
+                                                         std::uint64_t id, LoginSubject subject,
+                                                         Started started, Done done) {
     if (!provider_offers_device(ctx.provider->metadata()))
         return make_error(Errc::invalid, "flow_unsupported",
                           "the provider offers no device authorization grant "
                           "(device_authorization_endpoint)");
     std::unique_ptr<DeviceLogin> login(
         new DeviceLogin(ctx, id, std::move(subject), std::move(done)));
-    PSC_TRY(login->authorize(blocking));
+    login->started_ = std::move(started);
+    PSC_TRY(login->authorize());
     return login;
 }
 
-Status DeviceLogin::authorize(HttpClient& blocking) {
+Status DeviceLogin::authorize() {
     const Config& cfg = *ctx_.cfg;
     auto call = provider_call(ctx_, "device_authorization_endpoint");
     if (!call)
@@ -47,15 +48,23 @@ Status DeviceLogin::authorize(HttpClient& blocking) {
                                                    std::chrono::system_clock::now());
     if (!form)
         return std::move(form).error();
-    auto resp = perform(blocking, to_http_request(*form));
+    auto id = ctx_.http->start(to_http_request(*form),
+                               [this](Result<HttpResponse> r) { on_authorized(std::move(r)); });
+    if (!id)
+        return std::move(id).error();
+    auth_request_ = ScopedHttpRequest(*ctx_.http, *id);
+    return {};
+}
+
+void DeviceLogin::on_authorized(Result<HttpResponse> resp) {
     if (!resp)
-        return std::move(resp).error();
+        return finish(std::move(resp).error());
     auto parsed = parse_device_auth_response(static_cast<int>(resp->status), resp->body,
                                              ctx_.cfg->limits.json_max_depth);
     if (!parsed)
-        return std::move(parsed).error();
+        return finish(std::move(parsed).error());
     if (const auto* e = std::get_if<OAuthError>(&*parsed))
-        return oauth_error_to_error(*e); // unauthorized_client: the grant is off for this client
+        return finish(oauth_error_to_error(*e)); // unauthorized_client: the grant is off here
     auto& started = std::get<DeviceAuthResponse>(*parsed);
     device_code_ = std::move(started.device_code);
     user_code_ = std::move(started.user_code);
@@ -68,9 +77,13 @@ Status DeviceLogin::authorize(HttpClient& blocking) {
     opts.expired_reason = "device_expired";
     opts.json_max_depth = ctx_.cfg->limits.json_max_depth;
     opts.require_id_token = false; // checked below, with a reason of its own
-    return poller_.start(
+    auto st = poller_.start(
         std::move(opts), [this] { return poll_request(); },
         [this](Result<TokenResponse> t) { on_tokens(std::move(t)); });
+    if (!st)
+        return finish(std::move(st).error());
+    if (started_)
+        std::exchange(started_, nullptr)();
 }
 
 Result<HttpFormRequest> DeviceLogin::poll_request() const {

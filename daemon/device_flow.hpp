@@ -27,16 +27,18 @@ namespace psc {
 class DeviceLogin {
 public:
     using Done = LoginFinisher::Done;
-    // Sends the device authorization request and waits for its answer on `blocking` (an
-    // HttpClient with a private loop): StartLogin must return the user code and the verification
-    // URI, and the LoginBackend answers synchronously. Then polls from the event loop.
-    // Reasons: flow_unsupported (no device_authorization_endpoint), client_auth_for's,
-    // endpoint_for's, build_device_authorization_request's, perform()'s (http_status, ...),
-    // parse_device_auth_response's and the OAuth error (unauthorized_client, ...).
-    // Through done: TokenPoller's (access_denied, expired_token, device_expired, ...),
+    // The provider answered the device authorization request: user_code() and the verification
+    // URIs are known.
+    using Started = std::function<void()>;
+    // Sends the device authorization request from the event loop (nothing waits for it); its
+    // answer calls `started`, then the polls begin. Reasons at once: flow_unsupported (no
+    // device_authorization_endpoint), client_auth_for's, endpoint_for's,
+    // build_device_authorization_request's, HttpClient::start's. Through done: the request's
+    // transport errors, parse_device_auth_response's and the OAuth error (unauthorized_client,
+    // ...), TokenPoller's (access_denied, expired_token, device_expired, ...),
     // device_no_id_token, LoginFinisher's.
     [[nodiscard]] static Result<std::unique_ptr<DeviceLogin>>
-    create(const FlowContext& ctx, HttpClient& blocking, std::uint64_t id, LoginSubject subject,
+    create(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, Started started,
            Done done);
     DeviceLogin(const DeviceLogin&) = delete;
     DeviceLogin& operator=(const DeviceLogin&) = delete;
@@ -51,13 +53,16 @@ public:
 
 private:
     DeviceLogin(const FlowContext& ctx, std::uint64_t id, LoginSubject subject, Done done);
-    [[nodiscard]] Status authorize(HttpClient& blocking);
+    [[nodiscard]] Status authorize();
+    void on_authorized(Result<HttpResponse> resp);
     [[nodiscard]] Result<HttpFormRequest> poll_request() const;
     void on_tokens(Result<TokenResponse> tokens);
     void finish(LoginOutcome r);
 
     FlowContext ctx_;
     Done done_;
+    Started started_;
+    ScopedHttpRequest auth_request_;
     Secret device_code_;
     std::string user_code_;
     std::string uri_;

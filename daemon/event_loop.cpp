@@ -11,7 +11,6 @@ namespace {
 
 // curl timers are short (connect steps, 1 ms retries); sd-event's default accuracy of 250 ms
 // would add that much latency to every step of every exchange.
-constexpr uint64_t kTimerAccuracyUsec = 1000;
 
 uint32_t epoll_events(unsigned events) noexcept {
     uint32_t ev = 0;

@@ -15,6 +15,11 @@
 
 namespace psc {
 
+// sd-event coalesces timers by their accuracy (250 ms when 0 is passed): poll intervals, login
+// deadlines and the listener's timers ask for 1 ms (SPEC §3: CIBA polls at the provider's
+// interval, not a quarter-second late).
+inline constexpr uint64_t kTimerAccuracyUsec = 1000;
+
 using SdEventPtr = Owned<sd_event, sd_event_unref>;
 // disable_unref, not unref: a source released while the loop (or a pending dispatch) still holds a
 // reference must never fire into a destroyed object.

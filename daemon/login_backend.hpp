@@ -61,14 +61,15 @@ struct LoginOutcome {
     std::string alias; // the former identifier that matched, "" when none
 };
 
-struct LoginStarted {
-    BackendLoginId id = 0;
-    LoginDisplay display;
-};
-
-// Called exactly once per started login, from the event loop (never from inside start() or
-// submit_callback()), unless the login was cancelled first. Errors carry the Errc the bus maps to
-// org.psclogin.Auth1.Error.* and a reason for PSC_REASON.
+// What to show, once known: at once for the code flow; for CIBA and the device grant only when
+// the provider has answered the daemon's first request (its expiry, the user code). Called
+// exactly once per login start() accepted, from the event loop (never from inside start()),
+// unless the login was cancelled first; with an error, the login never started: done is then
+// never called.
+using LoginStartedCb = std::function<void(Result<LoginDisplay>)>;
+// Called exactly once per login whose display was delivered, from the event loop (never from
+// inside start() or submit_callback()), unless the login was cancelled first. Errors carry the
+// Errc the bus maps to org.psclogin.Auth1.Error.* and a reason for PSC_REASON.
 using LoginDone = std::function<void(LoginOutcome)>;
 
 // What the daemon knows of its provider, for `pscctl status` and readiness probes.
@@ -87,8 +88,11 @@ public:
     // PAM module asks before it shows a flow menu, so root or a local service account never sees
     // one. Errors as start() gives them for the account (unknown_user for accounts not managed).
     [[nodiscard]] virtual Status check_account(const std::string& user) = 0;
-    [[nodiscard]] virtual Result<LoginStarted> start(const LoginRequest& request,
-                                                     LoginDone done) = 0;
+    // Starts a login without blocking (nothing here waits for the provider): the id at once, the
+    // display later through `started`, the outcome through `done`. An error here means nothing
+    // started and neither callback is called.
+    [[nodiscard]] virtual Result<BackendLoginId> start(const LoginRequest& request,
+                                                       LoginStartedCb started, LoginDone done) = 0;
     // Paste-back (SPEC §2.2): the address the browser ended on; the outcome arrives through done.
     [[nodiscard]] virtual Status submit_callback(BackendLoginId id, std::string_view address) = 0;
     [[nodiscard]] virtual ProviderStatus provider_status() const { return {}; }

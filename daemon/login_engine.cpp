@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "login_engine.hpp"
 
+#include "digest.hpp"
+
 #include "config_values.hpp"
 #include "tls_files.hpp"
 
@@ -11,11 +13,24 @@
 namespace psc {
 
 struct LoginEngine::Pending {
+    Pending() = default;
+    Pending(const Pending&) = delete;
+    Pending& operator=(const Pending&) = delete;
+    ~Pending() {
+        if (!state_key.empty())
+            engine->by_state_.erase(state_key);
+    }
+
     LoginEngine* engine = nullptr;
     BackendLoginId id = 0;
     LoginSubject subject;
+    LoginStartedCb started;
     LoginDone done;
-    std::string state; // the code flow's `state`, which the listener dispatches on
+    std::string state;     // the code flow's `state`, which the listener dispatches on
+    std::string state_key; // SHA-256 of state: its key in LoginEngine::by_state_
+    LoginDisplay display;       // filled by the flow; sent once ready
+    bool display_ready = false; // the flow said it may be shown
+    bool display_sent = false;  // `started` was called with it
     std::optional<LoginOutcome> outcome;
     SdEventSourcePtr deadline;
     // Last: destroyed first, stopping its timers and cancelling its HTTP exchanges.
@@ -236,7 +251,8 @@ Status LoginEngine::check_limits() const {
     return {};
 }
 
-Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone done) {
+Result<BackendLoginId> LoginEngine::start(const LoginRequest& request, LoginStartedCb started,
+                                          LoginDone done) {
     // First, before any provider contact, push or listener work: is this an account we manage?
     auto account = accounts_.resolve(request.user);
     if (!account)
@@ -253,21 +269,40 @@ Result<LoginStarted> LoginEngine::start(const LoginRequest& request, LoginDone d
     p->engine = this;
     p->id = next_id_++;
     p->subject = LoginSubject{request, std::move(*account)};
+    p->started = std::move(started);
     p->done = std::move(done);
-    LoginStarted started;
-    started.id = p->id;
-    started.display.flow = std::string(flow_name(*flow));
-    started.display.expires_in = policy.login.timeout;
-    PSC_TRY(start_flow(*p, *flow, policy, started.display));
+    p->display.flow = std::string(flow_name(*flow));
+    p->display.expires_in = policy.login.timeout;
+    PSC_TRY(start_flow(*p, *flow, policy));
     PSC_TRY(arm_deadline(*p, policy.login.timeout));
-    logins_.emplace(started.id, std::move(p));
-    return started;
+    const BackendLoginId id = p->id;
+    const bool ready = p->display_ready;
+    if (!p->state_key.empty())
+        by_state_.emplace(p->state_key, id);
+    logins_.emplace(id, std::move(p));
+    if (ready)
+        post(id);
+    return id;
 }
 
-Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& policy,
-                               LoginDisplay& display) {
+// The flows' first answers: the display goes out from the event loop (never from inside start()).
+void LoginEngine::announce(BackendLoginId id) {
+    auto it = logins_.find(id);
+    if (it == logins_.end() || it->second->display_ready)
+        return;
+    it->second->display_ready = true;
+    post(id);
+}
+
+void LoginEngine::post(BackendLoginId id) {
+    events_.push_back(id);
+    (void)sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
+}
+
+Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& policy) {
     const BackendLoginId id = p.id;
     auto on_done = [this, id](LoginOutcome r) { complete(id, std::move(r)); };
+    LoginDisplay& display = p.display;
     switch (flow) {
     case Flow::code: {
         auto code = CodeLogin::create(ctx_, id, p.subject, redirect_uri_, confirm_callbacks_,
@@ -275,37 +310,58 @@ Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& polic
         if (!code)
             return std::move(code).error();
         p.state = (*code)->state();
+        auto key = sha256(p.state);
+        if (!key)
+            return std::move(key).error();
+        p.state_key = std::move(*key);
         display.url = (*code)->url();
         display.qr = (*code)->url();
         display.accepts_paste = true;
         display.confirm_code = confirm_callbacks_;
         p.flow = std::move(*code);
+        p.display_ready = true; // nothing to wait for: the address is ours
         return {};
     }
     case Flow::ciba: {
         // Before anything reaches the phone: push fatigue is an attack on the person.
         PSC_TRY(pushes_.admit(p.subject.request.user, !p.subject.request.rhost.empty(), now_usec()));
-        auto ciba =
-            CibaLogin::create(ctx_, id, p.subject, policy.login.ciba_channel, std::move(on_done));
+        // No URL: the user answers on the phone or CPS-Gestion, matching the two digits; the
+        // display waits for the provider's acceptance, which says when the push expires.
+        auto on_started = [this, id](std::chrono::seconds expires_in) {
+            if (auto it = logins_.find(id); it != logins_.end())
+                it->second->display.expires_in =
+                    std::min(it->second->display.expires_in, expires_in);
+            announce(id);
+        };
+        auto ciba = CibaLogin::create(ctx_, id, p.subject, policy.login.ciba_channel,
+                                      std::move(on_started), std::move(on_done));
         if (!ciba)
             return std::move(ciba).error();
-        // No URL: the user answers on the phone or CPS-Gestion, matching the two digits.
         display.binding_code = (*ciba)->binding_code();
         p.flow = std::move(*ciba);
         return {};
     }
     case Flow::device: {
-        auto http = device_http();
-        if (!http)
-            return std::move(http).error();
-        auto device = DeviceLogin::create(ctx_, **http, id, p.subject, std::move(on_done));
+        // RFC 8628 §3.3: the URI and code to type; §3.3.1: the complete URI for a QR code. They
+        // are the provider's answer, which the loop waits for without blocking.
+        auto on_started = [this, id] {
+            auto it = logins_.find(id);
+            if (it == logins_.end())
+                return;
+            const auto* dev = std::get_if<std::unique_ptr<DeviceLogin>>(&it->second->flow);
+            if (!dev || !*dev)
+                return;
+            LoginDisplay& d = it->second->display;
+            d.url = (*dev)->verification_uri();
+            d.qr = (*dev)->verification_uri_complete();
+            d.user_code = (*dev)->user_code();
+            d.expires_in = std::min(d.expires_in, (*dev)->expires_in());
+            announce(id);
+        };
+        auto device = DeviceLogin::create(ctx_, id, p.subject, std::move(on_started),
+                                          std::move(on_done));
         if (!device)
             return std::move(device).error();
-        // RFC 8628 §3.3: the URI and code to type; §3.3.1: the complete URI for a QR code.
-        display.url = (*device)->verification_uri();
-        display.qr = (*device)->verification_uri_complete();
-        display.user_code = (*device)->user_code();
-        display.expires_in = std::min(display.expires_in, (*device)->expires_in());
         p.flow = std::move(*device);
         return {};
     }
@@ -313,26 +369,12 @@ Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& polic
     return make_error(Errc::internal, "flow_unknown", "unknown flow");
 }
 
-// StartLogin answers synchronously (login_backend.hpp) and the device grant's display is the
-// provider's answer, so that one request runs on a private-loop client, with a short timeout.
-Result<HttpClient*> LoginEngine::device_http() {
-    if (!device_http_) {
-        HttpOptions o = http_options(cfg_);
-        o.total_timeout = std::min<std::chrono::milliseconds>(o.total_timeout, kDeviceStartTimeout);
-        o.connect_timeout = std::min(o.connect_timeout, o.total_timeout);
-        auto client = HttpClient::create(std::move(o));
-        if (!client)
-            return std::move(client).error();
-        device_http_ = std::move(*client);
-    }
-    return device_http_.get();
-}
-
 Status LoginEngine::arm_deadline(Pending& p, std::chrono::seconds timeout) {
     sd_event_source* s = nullptr;
     const auto usec = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
-    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, usec, 0, &on_deadline, &p) < 0)
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, usec, kTimerAccuracyUsec,
+                                   &on_deadline, &p) < 0)
         return make_error(Errc::internal, "event_source", "cannot add the login's deadline");
     p.deadline = SdEventSourcePtr(s);
     return {};
@@ -358,13 +400,19 @@ CallbackReply LoginEngine::on_request(std::string_view target) {
     if (!resp)
         return {CallbackReply::Page::unknown_login, {}};
     // Only the state picks a login: a request without a live state (a flood, a replay, a forged
-    // link) touches nothing.
-    for (auto& [id, p] : logins_) {
-        if (p->outcome || !p->code() || p->state != resp->state)
-            continue;
-        return p->code()->on_callback(std::move(*resp));
-    }
-    return {CallbackReply::Page::unknown_login, {}};
+    // link) touches nothing. One hash lookup whatever the number of logins; the key is a digest,
+    // so the lookup compares no secret, and the state itself is then compared in constant time.
+    auto key = sha256(resp->state);
+    if (!key)
+        return {CallbackReply::Page::unknown_login, {}};
+    auto idx = by_state_.find(*key);
+    if (idx == by_state_.end())
+        return {CallbackReply::Page::unknown_login, {}};
+    auto it = logins_.find(idx->second);
+    if (it == logins_.end() || it->second->outcome || !it->second->code() ||
+        !Secret(it->second->state).equals(resp->state))
+        return {CallbackReply::Page::unknown_login, {}};
+    return it->second->code()->on_callback(std::move(*resp));
 }
 
 bool LoginEngine::awaiting_confirmation(BackendLoginId id) const {
@@ -414,8 +462,18 @@ void LoginEngine::complete(BackendLoginId id, LoginOutcome r) {
         std::holds_alternative<std::unique_ptr<CibaLogin>>(p.flow))
         pushes_.denied(p.subject.request.user, !p.subject.request.rhost.empty(), now_usec());
     it->second->outcome = std::move(r);
-    finished_.push_back(id);
-    (void)sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
+    post(id);
+}
+
+// Nothing may cross sd-event's C callback.
+template <class Fn, class Arg>
+void LoginEngine::call(Fn& fn, Arg arg) noexcept {
+    if (!fn)
+        return;
+    try {
+        fn(std::move(arg));
+    } catch (...) {
+    }
 }
 
 int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
@@ -423,23 +481,47 @@ int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
     return 0;
 }
 
+// Runs the callbacks of every login with news, in order: its display first (a login that ends
+// before it could be shown never started: `started` gets the error and `done` is never called),
+// then its outcome. The login is looked up again after each callback, which may cancel it.
 void LoginEngine::deliver() {
-    auto ids = std::exchange(finished_, {});
+    auto ids = std::exchange(events_, {});
     for (BackendLoginId id : ids) {
         auto it = logins_.find(id);
-        if (it == logins_.end()) // cancelled after it finished: done is never called
+        if (it == logins_.end()) // cancelled meanwhile: nothing is called
             continue;
-        std::unique_ptr<Pending> p = std::move(it->second);
-        logins_.erase(it);
-        LoginOutcome r = std::move(*p->outcome);
-        LoginDone done = std::move(p->done);
-        p.reset(); // the flow and its requests go before done runs (done may start a new login)
-        if (done) {
-            try {
-                done(std::move(r));
-            } catch (...) { // nothing may cross sd-event's C callback
+        Pending& p = *it->second;
+        if (!p.display_sent) {
+            if (p.display_ready) {
+                p.display_sent = true;
+                LoginStartedCb started = std::move(p.started);
+                LoginDisplay display = p.display;
+                call(started, Result<LoginDisplay>(std::move(display)));
+                it = logins_.find(id);
+                if (it == logins_.end())
+                    continue;
+            } else if (p.outcome) {
+                std::unique_ptr<Pending> gone = std::move(it->second);
+                logins_.erase(it);
+                Result<LoginSuccess> r = std::move(gone->outcome->result);
+                LoginStartedCb started = std::move(gone->started);
+                gone.reset();
+                call(started, Result<LoginDisplay>(r ? make_error(Errc::internal, "start_order",
+                                                                  "finished before it started")
+                                                     : std::move(r).error()));
+                continue;
+            } else {
+                continue;
             }
         }
+        if (!it->second->outcome)
+            continue;
+        std::unique_ptr<Pending> done_login = std::move(it->second);
+        logins_.erase(it);
+        LoginOutcome r = std::move(*done_login->outcome);
+        LoginDone done = std::move(done_login->done);
+        done_login.reset(); // the flow and its requests go before done runs (done may start another)
+        call(done, std::move(r));
     }
 }
 

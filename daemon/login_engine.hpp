@@ -26,13 +26,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <sys/types.h>
 #include <vector>
 
 namespace psc {
-
-// How long StartLogin may wait for the device authorization endpoint (see start()).
-inline constexpr std::chrono::seconds kDeviceStartTimeout{10};
 
 struct LoginEngineOptions {
     // Owner accepted (besides root) for the map file and the client secret: psc-authd keeps 0,
@@ -68,10 +66,11 @@ public:
     // provider_not_ready (unavailable), too_many_logins (busy), ciba_throttled (busy: too many
     // pushes to this person's phone, push_throttle.hpp), then the flow's:
     // CodeLogin::create's, CibaLogin::create's (flow_unsupported, ...),
-    // DeviceLogin::create's (flow_unsupported, unauthorized_client, ...). The device grant's
-    // authorization request is the one exchange start() waits for (its answer is the display), at
-    // most kDeviceStartTimeout.
-    [[nodiscard]] Result<LoginStarted> start(const LoginRequest& request, LoginDone done) override;
+    // DeviceLogin::create's (flow_unsupported, ...). Nothing waits for the provider: CIBA's and
+    // the device grant's displays go out through `started` once it answered (a refusal then, e.g.
+    // unknown_user_id or unauthorized_client, is `started`'s error).
+    [[nodiscard]] Result<BackendLoginId> start(const LoginRequest& request,
+                                               LoginStartedCb started, LoginDone done) override;
     // Reasons: login_unknown, flow_no_paste, CodeLogin::on_paste's.
     [[nodiscard]] Status submit_callback(BackendLoginId id, std::string_view address) override;
     [[nodiscard]] bool awaiting_confirmation(BackendLoginId id) const override;
@@ -95,9 +94,11 @@ private:
     [[nodiscard]] CallbackReply on_request(std::string_view target);
     [[nodiscard]] Status load_signing_key();
     [[nodiscard]] Status check_limits() const;
-    [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy,
-                                    LoginDisplay& display);
-    [[nodiscard]] Result<HttpClient*> device_http();
+    [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy);
+    void announce(BackendLoginId id);
+    void post(BackendLoginId id);
+    template <class Fn, class Arg>
+    static void call(Fn& fn, Arg arg) noexcept;
     [[nodiscard]] Status arm_deadline(Pending& p, std::chrono::seconds timeout);
     [[nodiscard]] std::uint64_t now_usec() const noexcept;
     void complete(BackendLoginId id, LoginOutcome r);
@@ -117,15 +118,17 @@ private:
     // Teardown order (reverse of declaration): logins (cancel their requests), listener, provider,
     // then the HTTP client and its loop.
     SdEventHttpClient http_;
-    std::unique_ptr<HttpClient> device_http_; // private loop: the device authorization request
     std::unique_ptr<ProviderState> provider_;
     std::unique_ptr<CallbackServer> server_;
     std::string redirect_uri_;
     bool confirm_callbacks_ = false; // [callback] confirm_code for this redirect_uri
     FlowContext ctx_;
     SdEventSourcePtr defer_;
-    std::deque<BackendLoginId> finished_;
+    std::deque<BackendLoginId> events_; // logins whose display or outcome is to be delivered
     BackendLoginId next_id_ = 1;
+    // SHA-256(state) → login: the listener's lookup, constant cost per callback (declared before
+    // logins_, whose entries remove themselves from it).
+    std::unordered_map<std::string, BackendLoginId> by_state_;
     std::map<BackendLoginId, std::unique_ptr<Pending>> logins_;
 };
 

@@ -143,10 +143,19 @@ int run(Daemon& d) {
             ("own the bus name " + name + " (only root may; is it already running?)").c_str(), r);
     if ((r = sd_bus_attach_event(bus, ev, SD_EVENT_PRIORITY_NORMAL)) < 0)
         return fail("attach the bus to the event loop", r);
+    // A lost bus connection ends the loop with EXIT_FAILURE (sd-bus), so systemd's
+    // Restart=on-failure brings the daemon back; pending logins cannot survive it anyway.
     (void)sd_bus_set_exit_on_disconnect(bus, 1);
     (void)sd_notify(0, "READY=1");
     if ((r = sd_event_loop(ev)) < 0)
         return fail("run the event loop", r);
+    if (r != 0) {
+        std::fprintf(stderr, "psc-authd: Failed to stay on the system bus: the connection was "
+                             "lost; exiting so that the service is restarted\n");
+        if (d.auth)
+            d.auth->cancel_all();
+        return 1;
+    }
     (void)sd_notify(0, "STOPPING=1");
     (void)sd_bus_flush(bus); // deliver the Cancelled replies before closing
     return 0;

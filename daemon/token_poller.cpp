@@ -34,7 +34,8 @@ Status TokenPoller::arm(Clock::time_point when) {
         return {};
     }
     sd_event_source* s = nullptr;
-    if (sd_event_add_time(event_, &s, CLOCK_MONOTONIC, usec, 0, &on_timer, this) < 0)
+    if (sd_event_add_time(event_, &s, CLOCK_MONOTONIC, usec, kTimerAccuracyUsec, &on_timer,
+                          this) < 0)
         return make_error(Errc::internal, "event_source", "cannot add the poll timer");
     timer_ = SdEventSourcePtr(s);
     return {};

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "auth_request.hpp"
 
+#include "digest.hpp"
+
 #include "base64url.hpp"
 #include "random.hpp"
 #include "url.hpp"
@@ -62,11 +64,10 @@ Result<std::string> pkce_challenge_s256(std::string_view verifier) {
     if (!valid_verifier(verifier))
         return make_error(Errc::internal, "pkce_verifier_invalid",
                           "a PKCE code_verifier must be 43-128 characters of [A-Za-z0-9-._~]");
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(verifier.data(), verifier.size(), md, &len, EVP_sha256(), nullptr) != 1)
-        return make_error(Errc::internal, "crypto", "SHA-256 failed");
-    return base64url_encode(md, len);
+    auto md = sha256(verifier);
+    if (!md)
+        return std::move(md).error();
+    return base64url_encode(*md);
 }
 
 Result<Pkce> pkce_generate() {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "http_client.hpp"
 
+#include "file_io.hpp"
 #include "owned.hpp"
+#include "secret.hpp"
 #include "ssl_ptr.hpp"
 #include "strutil.hpp"
 
@@ -28,6 +30,7 @@ using CurlMultiPtr = Owned<CURLM, curl_multi_cleanup>;
 using CurlUrlPtr = Owned<CURLU, curl_url_cleanup>;
 using CurlSlistPtr = Owned<curl_slist, curl_slist_free_all>;
 using CurlStrPtr = Owned<char, curl_free>;
+using CurlSharePtr = Owned<CURLSH, curl_share_cleanup>;
 using X509StorePtr = Owned<X509_STORE, X509_STORE_free>;
 using X509Owner = Owned<X509, X509_free>;
 
@@ -99,39 +102,72 @@ void global_init_once() {
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// Fail at start-up, not at the first login, when the trust or client files are unusable.
-Status check_ca_file(const std::string& path) {
+// The TLS material every transfer shares, loaded once when the client is created (and again only
+// when a new client is, on reload): the trust store (the system's anchors plus ca_file), and the
+// client certificate and key for mTLS, kept in memory. A new connection then costs a handshake,
+// not a re-read of the system bundle and of the key files. Fails at start-up, not at the first
+// login, when a file is unusable.
+struct TlsMaterial {
+    X509StorePtr trust;
+    std::string cert_pem; // leaf first, then its chain (IGC Santé intermediates)
+    Secret key_pem;
+};
+
+Result<X509StorePtr> load_trust(const std::string& ca_file) {
     const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
     if (!v || !v->ssl_version || std::strncmp(v->ssl_version, "OpenSSL", 7) != 0)
-        return make_error(Errc::config, "http_ca_file", "ca_file needs libcurl built with OpenSSL");
+        return make_error(Errc::config, "http_tls_backend", "psc-login needs libcurl built with OpenSSL");
     X509StorePtr store(X509_STORE_new());
-    if (!store || X509_STORE_load_file(store.get(), path.c_str()) != 1) {
+    if (!store || X509_STORE_set_default_paths(store.get()) != 1) {
         ERR_clear_error();
-        return make_error(Errc::config, "http_ca_file", "cannot load CA file " + path);
+        return make_error(Errc::internal, "http_trust", "cannot load the system's trust anchors");
     }
-    return {};
+    ERR_clear_error(); // a missing system bundle is not an error: ca_file may be all there is
+    if (!ca_file.empty() && X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
+        ERR_clear_error();
+        return make_error(Errc::config, "http_ca_file", "cannot load CA file " + ca_file);
+    }
+    return store;
 }
 
-Status check_client_cert(const HttpOptions& o) {
+Result<TlsMaterial> load_tls_material(const HttpOptions& o) {
+    TlsMaterial m;
+    auto trust = load_trust(o.ca_file);
+    if (!trust)
+        return std::move(trust).error();
+    m.trust = std::move(*trust);
     if (o.client_cert.empty() && o.client_key.empty())
-        return {};
+        return m;
     const auto bad = [&](const std::string& what) {
         ERR_clear_error();
         return make_error(Errc::config, "http_client_cert", what);
     };
     if (o.client_cert.empty() || o.client_key.empty())
         return bad("client certificate and key must both be set");
-    BioPtr cb(BIO_new_file(o.client_cert.c_str(), "r"));
-    X509Owner cert(cb ? PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr) : nullptr);
+    auto cert = read_file_checked(o.client_cert, FileRules{});
     if (!cert)
         return bad("cannot read client certificate " + o.client_cert);
-    BioPtr kb(BIO_new_file(o.client_key.c_str(), "r"));
-    EvpPkeyPtr key(kb ? PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr) : nullptr);
+    FileRules key_rules;
+    key_rules.max_bytes = 64 * 1024;
+    auto key = read_secret_file(o.client_key, key_rules);
     if (!key)
         return bad("cannot read client key " + o.client_key);
-    if (X509_check_private_key(cert.get(), key.get()) != 1)
+    BioPtr cb(BIO_new_mem_buf(cert->content.data(), static_cast<int>(cert->content.size())));
+    X509Owner x(cb ? PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr) : nullptr);
+    BioPtr kb(BIO_new_mem_buf(key->view().data(), static_cast<int>(key->view().size())));
+    // Never a passphrase prompt: an encrypted key simply fails here.
+    EvpPkeyPtr k(kb ? PEM_read_bio_PrivateKey(kb.get(), nullptr,
+                                              [](char*, int, int, void*) { return -1; }, nullptr)
+                    : nullptr);
+    if (!x)
+        return bad("cannot read client certificate " + o.client_cert);
+    if (!k)
+        return bad("cannot read client key " + o.client_key + " (PEM, unencrypted)");
+    if (X509_check_private_key(x.get(), k.get()) != 1)
         return bad("client key does not match certificate " + o.client_cert);
-    return {};
+    m.cert_pem = std::move(cert->content);
+    m.key_pem = std::move(*key);
+    return m;
 }
 
 struct Transfer {
@@ -164,15 +200,10 @@ size_t write_cb(char* p, size_t size, size_t n, void* ud) noexcept {
     return len;
 }
 
-// ca_file adds anchors to the store curl already filled from the system bundle (SPEC §3), instead
-// of CURLOPT_CAINFO which would replace it.
+// Every new TLS connection verifies against the one shared store (system anchors + ca_file, SPEC
+// §3): curl loads no CA file of its own (CURLOPT_CAINFO/CAPATH are unset).
 CURLcode ssl_ctx_cb(CURL*, void* ssl_ctx, void* ud) noexcept {
-    const auto* path = static_cast<const std::string*>(ud);
-    X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
-    if (!store || X509_STORE_load_file(store, path->c_str()) != 1) {
-        ERR_clear_error();
-        return CURLE_SSL_CACERT_BADFILE;
-    }
+    SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(ud));
     return CURLE_OK;
 }
 
@@ -291,6 +322,8 @@ Status PollLoop::run_once(HttpClient& client, std::chrono::milliseconds max_wait
 
 struct HttpClient::Impl {
     HttpOptions opt;
+    TlsMaterial tls;
+    CurlSharePtr share; // TLS sessions and DNS answers, for every transfer (declared before them)
     HttpLoop* loop = nullptr;
     std::unique_ptr<PollLoop> own_loop; // declared before multi: curl_multi_cleanup calls it
     CurlMultiPtr multi;
@@ -374,16 +407,21 @@ Status HttpClient::Impl::configure(Transfer& t, const HttpRequest& req) {
     } else {
         set(CURLOPT_HTTPGET, 1L);
     }
-    if (!opt.ca_file.empty()) {
-        set(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-        set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(&opt.ca_file));
-        // The callback adds to the store; a store cached across connections must not be shared.
-        set(CURLOPT_CA_CACHE_TIMEOUT, 0L);
-    }
+    set(CURLOPT_CAINFO, static_cast<const char*>(nullptr));
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    set(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+    set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(tls.trust.get()));
+    set(CURLOPT_SHARE, share.get());
     if (req.client_cert) {
+        // From memory, read once. curl keys its connection cache on these blobs, so a connection
+        // with the client certificate never serves a request without it, nor the reverse.
+        curl_blob cert{tls.cert_pem.data(), tls.cert_pem.size(), CURL_BLOB_NOCOPY};
+        curl_blob key{const_cast<char*>(tls.key_pem.view().data()), tls.key_pem.view().size(),
+                      CURL_BLOB_NOCOPY};
         set(CURLOPT_SSLCERTTYPE, "PEM");
-        set(CURLOPT_SSLCERT, opt.client_cert.c_str());
-        set(CURLOPT_SSLKEY, opt.client_key.c_str());
+        set(CURLOPT_SSLCERT_BLOB, &cert);
+        set(CURLOPT_SSLKEYTYPE, "PEM");
+        set(CURLOPT_SSLKEY_BLOB, &key);
     }
     if (!set.ok)
         return make_error(Errc::internal, "http_setup", "libcurl refused a transfer option");
@@ -467,14 +505,21 @@ HttpClient::~HttpClient() {
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpOptions options, HttpLoop* loop) {
     global_init_once();
-    if (!options.ca_file.empty())
-        PSC_TRY(check_ca_file(options.ca_file));
-    PSC_TRY(check_client_cert(options));
+    auto tls = load_tls_material(options);
+    if (!tls)
+        return std::move(tls).error();
     if (options.max_response_bytes == 0 || options.connect_timeout.count() <= 0 ||
         options.total_timeout.count() <= 0)
         return make_error(Errc::config, "http_options", "timeouts and size cap must be positive");
     auto impl = std::make_unique<Impl>();
     impl->opt = std::move(options);
+    impl->tls = std::move(*tls);
+    impl->share.reset(curl_share_init());
+    if (!impl->share ||
+        curl_share_setopt(impl->share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+            CURLSHE_OK ||
+        curl_share_setopt(impl->share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+        return make_error(Errc::internal, "http_setup", "cannot set up the curl share handle");
     if (!loop) {
         impl->own_loop = std::make_unique<PollLoop>();
         loop = impl->own_loop.get();
@@ -487,7 +532,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpOptions options, Http
     if (curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
         curl_multi_setopt(m, CURLMOPT_SOCKETDATA, static_cast<void*>(impl.get())) != CURLM_OK ||
         curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
-        curl_multi_setopt(m, CURLMOPT_TIMERDATA, static_cast<void*>(impl.get())) != CURLM_OK)
+        curl_multi_setopt(m, CURLMOPT_TIMERDATA, static_cast<void*>(impl.get())) != CURLM_OK ||
+        // Keep-alive connections to the provider's hosts, reused from login to login.
+        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 32L) != CURLM_OK)
         return make_error(Errc::internal, "http_setup", "libcurl refused a multi option");
     return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }

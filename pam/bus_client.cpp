@@ -25,6 +25,9 @@ using StrvPtr = Owned<char*, strv_free>;
 
 constexpr std::string_view kDaemonErrorPrefix = "org.psclogin.Auth1.Error.";
 constexpr std::uint64_t kCallTimeoutUsec = 25'000'000; // sd-bus's own default
+// StartLogin answers once the provider accepted a push (CIBA) or gave a device code; the daemon
+// bounds that by its own HTTP timeout (30 s by default), so the module waits a little longer.
+constexpr std::uint64_t kStartTimeoutUsec = 45'000'000;
 constexpr std::uint64_t kWaitSlackUsec = 10'000'000;   // a WaitLogin answers by max_wait_ms
 constexpr std::size_t kMaxLoginId = 256;
 constexpr std::size_t kMaxReasonToken = 64;
@@ -256,7 +259,7 @@ Result<std::vector<std::string>> BusClient::get_flows(const std::string& user,
 }
 
 Result<Started> BusClient::start_login(const LoginParams& p) {
-    auto reply = call(bus_.get(), "StartLogin", kCallTimeoutUsec, [&](sd_bus_message* m) {
+    auto reply = call(bus_.get(), "StartLogin", kStartTimeoutUsec, [&](sd_bus_message* m) {
         return sd_bus_message_append(m, "sssss", p.user.c_str(), p.service.c_str(), p.rhost.c_str(),
                                      p.tty.c_str(), p.flow.c_str());
     });

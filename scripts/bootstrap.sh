@@ -14,6 +14,7 @@ PKGS="
   dbus-daemon dbus-bin
   openssh-server openssh-client
   curl ca-certificates
+  man-db groff-base
   chromium
 "
 

@@ -23,7 +23,9 @@ inline constexpr uid_t kClaireUid = 1001; // tests/data/nss/passwd
 
 // ---- the scripted backend (runs on the service thread) --------------------------------------
 // Scripted by rhost: "ok" succeeds, "fail:<label>" fails with that Errc, "refuse" fails start()
-// itself, anything else stays pending. SubmitCallback "bad" is rejected, anything else succeeds.
+// itself, "startfail:<label>" fails the start later (the provider refused the first request),
+// "slowstart" shows its display only after 1 s, anything else stays pending. SubmitCallback
+// "bad" is rejected, anything else succeeds.
 class ScriptedBackend final : public LoginBackend {
 public:
     explicit ScriptedBackend(sd_event* ev) : event_(ev) {}
@@ -41,25 +43,33 @@ public:
         return {};
     }
 
-    Result<LoginStarted> start(const LoginRequest& req, LoginDone done) override {
+    Result<BackendLoginId> start(const LoginRequest& req, LoginStartedCb started,
+                                 LoginDone done) override {
         if (auto st = check_account(req.user); !st)
             return st.error();
         if (req.rhost == "refuse")
             return make_error(Errc::unavailable, "scripted_refusal", "refused");
         const BackendLoginId id = ++next_;
-        live_[id].done = std::move(done);
+        Live& live = live_[id];
+        live.done = std::move(done);
+        live.started = std::move(started);
+        if (req.rhost.rfind("startfail:", 0) == 0) {
+            live.display = failure(req.rhost.substr(10)).error();
+        } else {
+            LoginDisplay d;
+            d.flow = req.flow.empty() ? "code" : req.flow;
+            d.url = "https://idp.example.org/auth?x=1";
+            d.qr = d.url;
+            d.expires_in = std::chrono::seconds(180);
+            d.accepts_paste = true;
+            live.display = std::move(d);
+        }
+        start_later(id, req.rhost == "slowstart" ? 1'000'000 : 1'000);
         if (req.rhost == "ok")
             finish_later(id, LoginSuccess{req.user, "810001234567", "", "10", "CARD"});
         else if (req.rhost.rfind("fail:", 0) == 0)
             finish_later(id, failure(req.rhost.substr(5)));
-        LoginStarted s;
-        s.id = id;
-        s.display.flow = req.flow.empty() ? "code" : req.flow;
-        s.display.url = "https://idp.example.org/auth?x=1";
-        s.display.qr = s.display.url;
-        s.display.expires_in = std::chrono::seconds(180);
-        s.display.accepts_paste = true;
-        return s;
+        return id;
     }
 
     Status submit_callback(BackendLoginId id, std::string_view address) override {
@@ -93,6 +103,7 @@ public:
         auto it = live_.find(id);
         if (it != live_.end()) {
             pending_fire_.erase(it->second.timer.get());
+            pending_start_.erase(it->second.start_timer.get());
             live_.erase(it);
         }
         cancelled_.fetch_add(1);
@@ -107,7 +118,35 @@ private:
         LoginDone done;
         SdEventSourcePtr timer;
         std::optional<Result<LoginSuccess>> outcome;
+        LoginStartedCb started;
+        Result<LoginDisplay> display = LoginDisplay{};
+        SdEventSourcePtr start_timer;
     };
+
+    // started() fires from the loop too, before done().
+    void start_later(BackendLoginId id, std::uint64_t usec) {
+        sd_event_source* s = nullptr;
+        if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, usec, 1, on_start, this) < 0)
+            return;
+        pending_start_[s] = id;
+        live_[id].start_timer.reset(s);
+    }
+
+    static int on_start(sd_event_source* s, uint64_t, void* userdata) noexcept {
+        auto* self = static_cast<ScriptedBackend*>(userdata);
+        const BackendLoginId id = self->pending_start_[s];
+        self->pending_start_.erase(s);
+        auto it = self->live_.find(id);
+        if (it == self->live_.end())
+            return 0;
+        auto started = std::move(it->second.started);
+        Result<LoginDisplay> d = it->second.display;
+        if (!d)
+            self->live_.erase(it); // never started: done is never called
+        if (started)
+            started(std::move(d));
+        return 0;
+    }
 
     static Result<LoginSuccess> failure(const std::string& label) {
         for (int c = 0; c <= static_cast<int>(Errc::internal); ++c)
@@ -123,7 +162,7 @@ private:
             return;
         it->second.outcome.emplace(std::move(outcome));
         sd_event_source* s = nullptr;
-        if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, 20'000, 1, on_fire, this) < 0)
+        if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, 40'000, 1, on_fire, this) < 0)
             return;
         pending_fire_[s] = id;
         it->second.timer.reset(s);
@@ -158,6 +197,7 @@ private:
     BackendLoginId next_ = 0;
     std::map<BackendLoginId, Live> live_;
     std::map<sd_event_source*, BackendLoginId> pending_fire_;
+    std::map<sd_event_source*, BackendLoginId> pending_start_;
 };
 
 // ---- the audit events, captured (written on the service thread, read by the tests) -----------

@@ -37,8 +37,11 @@ code_listener_success() {
     local status
     status=$(browser_login "$URL" "$STACK_MEDECIN") || return 1
     [ "$status" = 200 ] || fail "callback page status $status" || return 1
-    grep -qF "Réponse reçue" "$STACK_DIR/callback-page.html" || fail "no FR success text" || return 1
-    grep -qF "Response received" "$STACK_DIR/callback-page.html" || fail "no EN success text" || return 1
+    # The page waited for the decision: it says who is signed in.
+    grep -qF "Connexion acceptée" "$STACK_DIR/callback-page.html" || fail "no FR success text" || return 1
+    grep -qF "<code>claire</code>" "$STACK_DIR/callback-page.html" || fail "no account on the page" ||
+        return 1
+    grep -qF "Signed in" "$STACK_DIR/callback-page.html" || fail "no EN success text" || return 1
     client_cmd "wait 20000" && expect_done claire "$STACK_MEDECIN" 10 CARD || return 1
     expect_audit_end "$LOGIN_ID" success ""
 }
@@ -126,11 +129,23 @@ code_chromium() {
         --user-data-dir="$STACK_DIR/chromium-profile" \
         --dump-dom "$URL&mock_approve=$STACK_MEDECIN" >"$dom" 2>"$STACK_DIR/chromium.err" ||
         fail "chromium failed: $(tail -n 3 "$STACK_DIR/chromium.err")" || return 1
-    for text in "Réponse reçue" "Response received" "Vous pouvez fermer cette fenêtre" \
+    for text in "Connexion acceptée" "Signed in" "Vous pouvez fermer cette fenêtre" \
         "You can close this window"; do
         grep -qF "$text" "$dom" || fail "the page chromium shows lacks: $text" || return 1
     done
     client_cmd "wait 20000" && expect_done claire "$STACK_MEDECIN" 10 CARD
+}
+
+# The page shows the real outcome: a refusal in plain words (here another person's account).
+code_page_shows_refusal() {
+    must_start lucas login code || return 1
+    local status
+    status=$(browser_login "$URL" "$STACK_MEDECIN") || return 1
+    [ "$status" = 403 ] || fail "refusal page status $status" || return 1
+    grep -qF "Connexion refusée" "$STACK_DIR/callback-page.html" || fail "no refusal title" || return 1
+    grep -qF "Your identity is not associated with this account. (mapping_other_user)" \
+        "$STACK_DIR/callback-page.html" || fail "no reason in plain words" || return 1
+    client_cmd "wait 20000" && expect_error Denied mapping_other_user
 }
 
 # 200 callbacks with forged states, 16 at a time, while a real login goes through the listener:
@@ -166,6 +181,7 @@ timeout = 10
 EOF
 stack_start
 stack_wait_ready
-run_cases code_display code_listener_success code_form_login code_form_cancel code_paste_back \
+run_cases code_display code_listener_success code_page_shows_refusal code_form_login \
+    code_form_cancel code_paste_back \
     code_paste_foreign_address code_cancel code_callback_flood code_chromium code_timeout \
     daemon_exit_clean

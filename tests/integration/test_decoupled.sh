@@ -99,10 +99,11 @@ ciba_transient_503() {
 
 ciba_unknown_user_at_provider() {
     needs_flow psc-ciba ciba || return 1
-    must_start psc-10001234567 psc-ciba ciba || return 1
-    # The account is managed once the login started: the provider's unknown_user_id is a refusal,
-    # never UnknownUser (which the PAM stacks pass on to the local password).
-    client_cmd "wait 20000" && expect_error Denied unknown_user_id
+    # The provider refuses the push: StartLogin's own answer (it waits for the provider), and a
+    # refusal — never UnknownUser, which the PAM stacks pass on to the local password.
+    client_start psc-10001234567 psc-ciba ciba || return 1
+    [ -z "$LOGIN_ID" ] || fail "a login started for an idNat the provider does not know" || return 1
+    expect_error Denied unknown_user_id
 }
 
 # CIBA's login_hint is the managed account's idNat: an account the map does not name is not

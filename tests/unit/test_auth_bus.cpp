@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace psc;
@@ -222,6 +223,58 @@ void test_caller_leaving_cancels(void** state) {
     assert_int_equal(g->svc.backend->cancelled_.load(), before + 1);
 }
 
+// StartLogin answers when the backend has the display (CIBA and the device grant wait for the
+// provider): meanwhile the bus layer answers everyone else at once.
+void test_slow_start_blocks_nobody(void** state) {
+    std::atomic<bool> answered{false};
+    std::string slow_id, slow_error;
+    std::thread slow([&] {
+        auto own = connect(g->bus.address, "slow");
+        auto r = start_login(own.get(), "claire", "slowstart");
+        slow_error = r.error;
+        if (r.error.empty())
+            slow_id = login_id(r);
+        answered = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto t0 = std::chrono::steady_clock::now();
+    auto quick = start_login(client(state), "lucas", "");
+    (void)login_id(quick);
+    auto flows = call(client(state), "GetFlows", "s", "sshd");
+    assert_string_equal(flows.error.c_str(), "");
+    assert_true(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500));
+    assert_false(answered.load());
+    slow.join();
+    assert_string_equal(slow_error.c_str(), "");
+    assert_true(slow_id.size() >= 43);
+}
+
+// The provider refused the first request: StartLogin's own error, nothing left pending.
+void test_start_refused_later(void** state) {
+    assert_error(start_login(client(state), "claire", "startfail:denied"), Errc::denied,
+                 "scripted_denied");
+    assert_int_equal(pending_logins(client(state)), 0);
+}
+
+void test_caller_leaving_while_starting(void** state) {
+    const int before = g->svc.backend->cancelled_.load();
+    {
+        auto leaver = connect(g->bus.address, "leaver");
+        sd_bus_message* m = nullptr;
+        assert_true(sd_bus_message_new_method_call(leaver.get(), &m, "org.psclogin.Auth1",
+                                                   "/org/psclogin/Auth1", "org.psclogin.Auth1",
+                                                   "StartLogin") >= 0);
+        SdBusMessagePtr msg(m);
+        assert_true(sd_bus_message_append(m, "sssss", "claire", "sshd", "slowstart", "", "") >= 0);
+        assert_true(sd_bus_send(leaver.get(), m, nullptr) >= 0);
+        assert_true(sd_bus_flush(leaver.get()) >= 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        assert_int_equal(pending_logins(client(state)), 1);
+    }
+    wait_idle(client(state));
+    assert_int_equal(g->svc.backend->cancelled_.load(), before + 1);
+}
+
 void test_limit_per_user(void** state) {
     auto a = start_login(client(state), "claire", "");
     auto b = start_login(client(state), "claire", "");
@@ -314,6 +367,9 @@ int main() {
         T(test_start_login_display),
         T(test_login_ids_are_random),
         T(test_backend_start_error),
+        T(test_slow_start_blocks_nobody),
+        T(test_start_refused_later),
+        T(test_caller_leaving_while_starting),
         T(test_wait_success),
         T(test_result_delivered_then_forgotten),
         T(test_wait_pending),

@@ -291,7 +291,7 @@ void test_refresh_cancelled_on_shutdown(void** state) {
 class MinimalBackend final : public LoginBackend {
 public:
     std::vector<std::string> flows_for(std::string_view) const override { return {}; }
-    Result<LoginStarted> start(const LoginRequest&, LoginDone) override {
+    Result<BackendLoginId> start(const LoginRequest&, LoginStartedCb, LoginDone) override {
         return make_error(Errc::internal, "unused");
     }
     Status submit_callback(BackendLoginId, std::string_view) override { return {}; }

@@ -116,6 +116,24 @@ void test_serves_and_stops_on_sigterm(void**) {
     close(run.err_fd);
 }
 
+// The bus goes away (dbus-daemon restarted, crashed): psc-authd says so and exits non-zero, so
+// systemd's Restart=on-failure brings it back; it never ends "successfully" with no bus.
+void test_lost_bus_exits_non_zero(void**) {
+    PrivateBus* b = spawned_bus();
+    assert_non_null(b);
+    AuthdRun run = spawn_authd(b->address, unreachable_config(b->dir));
+    {
+        auto bus = connect(b->address);
+        assert_true(wait_name_owned(bus.get()));
+    }
+    stop_bus(*b);
+    assert_int_equal(exit_code(reap(run.pid)), 1);
+    const std::string err = read_all(run.err_fd);
+    close(run.err_fd);
+    if (err.find("Failed to stay on the system bus") == std::string::npos)
+        fail_msg("psc-authd did not say why it exits: %s", err.c_str());
+}
+
 // Not under systemd (no JOURNAL_STREAM), --log-target=auto writes the audit line on stderr.
 void test_refused_start_logged_on_stderr(void**) {
     PrivateBus* b = spawned_bus();
@@ -238,6 +256,7 @@ int main() {
     g_root = geteuid() == 0;
     const struct CMUnitTest tests[] = {
         T(test_ready_after_name_owned),         T(test_serves_and_stops_on_sigterm),
+        T(test_lost_bus_exits_non_zero),
         T(test_refused_start_logged_on_stderr), T(test_log_target_journal_keeps_stderr_quiet),
         T(test_refuses_unknown_log_target),     T(test_refuses_bad_config),
         T(test_refuses_encrypted_client_key),

@@ -220,6 +220,58 @@ static void test_mtls_client_certificate_seen_by_server(void**) {
     assert_false(seen[1].client_subject.has_value());
 }
 
+// The reverse order, on one client: a connection opened without the certificate is never reused
+// for a request that needs it (curl keys its connection cache on the certificate).
+static void test_mtls_never_rides_a_plain_connection(void**) {
+    auto client_cert = g_ca->issue_client("psc-login-client");
+    assert_ok(client_cert);
+    auto srv = start_server(ok_json, nullptr, g_ca->ca().cert_pem);
+    HttpOptions o = trusting_options();
+    o.client_cert = client_cert->cert_path;
+    o.client_key = client_cert->key_path;
+    auto c = make_client(o);
+    assert_ok(perform(*c, get(srv->base_url() + "/plain")));
+    HttpRequest req = get(srv->base_url() + "/token");
+    req.client_cert = true;
+    assert_ok(perform(*c, std::move(req)));
+    HttpRequest again = get(srv->base_url() + "/token2");
+    again.client_cert = true;
+    assert_ok(perform(*c, std::move(again)));
+    const auto seen = srv->received();
+    assert_int_equal(seen.size(), 3);
+    assert_false(seen[0].client_subject.has_value());
+    assert_true(seen[1].client_subject.has_value());
+    assert_true(seen[2].client_subject.has_value());
+    assert_int_equal(c->connections_opened(), 2); // the mTLS connection served both
+}
+
+// Trust anchors and the client key are read once, when the client is created: new connections
+// later do not touch the files (they may even be gone).
+static void test_tls_files_read_once(void**) {
+    auto client_cert = g_ca->issue_client("psc-login-client");
+    assert_ok(client_cert);
+    const std::string dir = g_ca->dir() + "/once";
+    std::filesystem::create_directories(dir);
+    const std::string ca = dir + "/ca.pem", crt = dir + "/c.crt", key = dir + "/c.key";
+    std::filesystem::copy_file(g_ca->ca().cert_path, ca);
+    std::filesystem::copy_file(client_cert->cert_path, crt);
+    std::filesystem::copy_file(client_cert->key_path, key);
+    HttpOptions o;
+    o.ca_file = ca;
+    o.client_cert = crt;
+    o.client_key = key;
+    auto c = make_client(o);
+    std::filesystem::remove_all(dir);
+    auto a = start_server(ok_json, nullptr, g_ca->ca().cert_pem);
+    auto b = start_server(ok_json);
+    HttpRequest req = get(a->base_url() + "/token");
+    req.client_cert = true;
+    assert_ok(perform(*c, std::move(req)));
+    assert_ok(perform(*c, get(b->base_url() + "/jwks")));
+    assert_true(a->received().at(0).client_subject.has_value());
+    assert_int_equal(c->connections_opened(), 2);
+}
+
 static void test_mtls_without_configured_certificate_refused(void**) {
     auto c = make_client(trusting_options());
     HttpRequest req = get("https://127.0.0.1:1/token");
@@ -422,6 +474,8 @@ int main() {
         cmocka_unit_test(test_http_loopback_allowed_when_configured),
         cmocka_unit_test(test_other_schemes_refused),
         cmocka_unit_test(test_mtls_client_certificate_seen_by_server),
+        cmocka_unit_test(test_mtls_never_rides_a_plain_connection),
+        cmocka_unit_test(test_tls_files_read_once),
         cmocka_unit_test(test_mtls_without_configured_certificate_refused),
         cmocka_unit_test(test_unusable_tls_files_refused_at_creation),
         cmocka_unit_test(test_response_over_cap_with_length_rejected),

@@ -59,6 +59,7 @@ struct Env {
     std::unique_ptr<LoginEngine> engine;
     std::optional<Result<LoginSuccess>> outcome;
     std::string outcome_idnat; // LoginOutcome::idnat: the person, once an ID token was validated
+    std::optional<Result<LoginDisplay>> display; // what `started` delivered
     int done_calls = 0;
 };
 
@@ -79,17 +80,30 @@ std::unique_ptr<Env> make_env(Config cfg, bool wait_ready = true) {
     return env;
 }
 
-LoginStarted start_login(Env& env, const std::string& user, const std::string& service = "login") {
+// A started login as the tests see it: the engine's id and the display `started` delivered.
+struct Started {
+    BackendLoginId id = 0;
+    LoginDisplay display;
+};
+
+Started start_login(Env& env, const std::string& user, const std::string& service = "login") {
     LoginRequest req;
     req.user = user;
     req.service = service;
-    auto started = env.engine->start(req, [&env](LoginOutcome r) {
-        ++env.done_calls;
-        env.outcome_idnat = r.idnat;
-        env.outcome = std::move(r.result);
-    });
-    assert_ok(started);
-    return std::move(*started);
+    env.display.reset();
+    auto id = env.engine->start(
+        req, [&env](Result<LoginDisplay> d) { env.display = std::move(d); },
+        [&env](LoginOutcome r) {
+            ++env.done_calls;
+            env.outcome_idnat = r.idnat;
+            env.outcome = std::move(r.result);
+        });
+    assert_ok(id);
+    assert_false(env.display.has_value()); // never from inside start()
+    assert_true(run_until(env.event.get(), [&] { return env.display.has_value(); },
+                          std::chrono::seconds(10)));
+    assert_ok(*env.display);
+    return Started{*id, **env.display};
 }
 
 // The browser: approve at the wallet, then follow the redirect to the engine's listener.
@@ -274,7 +288,7 @@ void unmanaged_accounts_answered_at_once(void**) {
         LoginRequest req;
         req.user = user;
         req.service = "login";
-        auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
+        auto r = env->engine->start(req, [](Result<LoginDisplay>) { fail_msg("started called"); }, [](LoginOutcome) { fail_msg("done called"); });
         assert_false(r.ok());
         assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::unknown_user));
         assert_reason(env->engine->check_account(user), r.error().reason);
@@ -299,12 +313,12 @@ void bad_map_is_config_error(void**) {
     LoginRequest req;
     req.user = "claire";
     req.service = "login";
-    auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
+    auto r = env->engine->start(req, [](Result<LoginDisplay>) { fail_msg("started called"); }, [](LoginOutcome) { fail_msg("done called"); });
     assert_reason(r, "map_unusable");
     assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::config));
     assert_non_null(std::strstr(r.error().message.c_str(), "users.map:2"));
     req.user = "root";
-    assert_reason(env->engine->start(req, [](LoginOutcome) {}), "system_user");
+    assert_reason(env->engine->start(req, [](Result<LoginDisplay>) {}, [](LoginOutcome) {}), "system_user");
 }
 
 void provider_down_at_start(void**) {
@@ -315,7 +329,7 @@ void provider_down_at_start(void**) {
     LoginRequest req;
     req.user = "claire";
     req.service = "login";
-    auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
+    auto r = env->engine->start(req, [](Result<LoginDisplay>) { fail_msg("started called"); }, [](LoginOutcome) { fail_msg("done called"); });
     assert_reason(r, "provider_not_ready");
     assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::unavailable));
 }
@@ -398,7 +412,7 @@ void discovery_wrong_issuer_not_ready(void**) {
     LoginRequest req;
     req.user = "claire";
     req.service = "login";
-    auto r = env->engine->start(req, [](LoginOutcome) { fail_msg("done called"); });
+    auto r = env->engine->start(req, [](Result<LoginDisplay>) { fail_msg("started called"); }, [](LoginOutcome) { fail_msg("done called"); });
     assert_reason(r, "provider_not_ready");
     assert_non_null(std::strstr(r.error().message.c_str(), "discovery_issuer_mismatch"));
 }
@@ -459,11 +473,13 @@ void cancel_never_calls_done(void**) {
         browse(started.display.url + "&mock_approve=" + kMedecin);
         browsed = true;
     });
-    // The callback arrived and the token exchange is in flight: cancel now.
-    assert_true(run_until(env->event.get(), [&] { return browsed && env->engine->http_in_flight() > 0; },
+    // The callback arrived and the token exchange is in flight (the browser waits for its page):
+    // cancel now. The waiting page is answered at once ("cancelled"), not after the hold limit.
+    assert_true(run_until(env->event.get(), [&] { return env->engine->http_in_flight() > 0; },
                           std::chrono::seconds(10)));
-    t.join();
     env->engine->cancel(started.id);
+    assert_true(run_until(env->event.get(), [&] { return browsed.load(); }, std::chrono::seconds(2)));
+    t.join();
     assert_int_equal(env->engine->pending(), 0);
     assert_int_equal(env->engine->http_in_flight(), 0);
     (void)run_until(env->event.get(), [] { return false; }, std::chrono::milliseconds(2500));
@@ -476,7 +492,7 @@ void unsupported_flow_refused(void**) {
     req.user = "claire";
     req.service = "login";
     req.flow = "ciba";
-    assert_reason(env->engine->start(req, [](LoginOutcome) {}), "flow_not_allowed");
+    assert_reason(env->engine->start(req, [](Result<LoginDisplay>) {}, [](LoginOutcome) {}), "flow_not_allowed");
 }
 
 int group_setup(void**) {

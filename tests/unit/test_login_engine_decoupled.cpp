@@ -102,6 +102,7 @@ struct Env {
     std::unique_ptr<LoginEngine> engine;
     std::optional<Result<LoginSuccess>> outcome;
     std::string outcome_idnat; // LoginOutcome::idnat: the person, once an ID token was validated
+    std::optional<Result<LoginDisplay>> display; // what `started` delivered
     int done_calls = 0;
 };
 
@@ -121,21 +122,40 @@ std::unique_ptr<Env> make_env(Config cfg) {
     return env;
 }
 
-Result<LoginStarted> try_start(Env& env, const std::string& user, const std::string& flow,
-                               const std::string& service = "login") {
+// A started login as the tests see it: the engine's id and the display `started` delivered.
+struct Started {
+    BackendLoginId id = 0;
+    LoginDisplay display;
+};
+
+// StartLogin as the bus runs it: start(), then the loop until `started` answers (a refusal of the
+// provider's first request is that answer's error; done is then never called).
+Result<Started> try_start(Env& env, const std::string& user, const std::string& flow,
+                          const std::string& service = "login") {
     LoginRequest req;
     req.user = user;
     req.service = service;
     req.flow = flow;
-    return env.engine->start(req, [&env](LoginOutcome r) {
-        ++env.done_calls;
-        env.outcome_idnat = r.idnat;
-        env.outcome = std::move(r.result);
-    });
+    env.display.reset();
+    auto id = env.engine->start(
+        req, [&env](Result<LoginDisplay> d) { env.display = std::move(d); },
+        [&env](LoginOutcome r) {
+            ++env.done_calls;
+            env.outcome_idnat = r.idnat;
+            env.outcome = std::move(r.result);
+        });
+    if (!id)
+        return std::move(id).error();
+    assert_false(env.display.has_value()); // never from inside start()
+    assert_true(run_until(env.event.get(), [&] { return env.display.has_value(); },
+                          std::chrono::seconds(15)));
+    if (!*env.display)
+        return env.display->error();
+    return Started{*id, **env.display};
 }
 
-LoginStarted start_login(Env& env, const std::string& user, const std::string& flow,
-                         const std::string& service = "login") {
+Started start_login(Env& env, const std::string& user, const std::string& flow,
+                    const std::string& service = "login") {
     auto started = try_start(env, user, flow, service);
     assert_ok(started);
     return std::move(*started);
@@ -400,8 +420,13 @@ void ciba_template_mapping_login_hint(void**) {
 void ciba_user_unknown_at_provider(void**) {
     Config cfg = test_config();
     cfg.mapping.map_file = write_map(std::string(kNotAtPsc) + " sophie\n");
-    // Once started, the account is managed: never unknown_user (the next PAM module), a refusal.
-    assert_fails(ciba_login("sophie", std::move(cfg)), Errc::denied, "unknown_user_id");
+    // The account is managed: never unknown_user (the next PAM module), a refusal — StartLogin's,
+    // since the provider refused the first request; done is never called.
+    auto env = make_env(std::move(cfg));
+    assert_start_fails(try_start(*env, "sophie", "ciba"), Errc::denied, "unknown_user_id");
+    run_for(env->event.get(), milliseconds(100));
+    assert_int_equal(env->done_calls, 0);
+    assert_int_equal(env->engine->pending(), 0);
 }
 
 void ciba_other_identity_denied(void**) {
@@ -498,8 +523,8 @@ void private_key_jwt_code_success(void**) {
 
 void private_key_jwt_wrong_key_refused(void**) {
     script_next(R"({"outcome":"approve","approve_after":0})");
-    assert_fails(ciba_login("claire", private_key_jwt_config(g_wrong_key)), Errc::config,
-                 "invalid_client");
+    auto env = make_env(private_key_jwt_config(g_wrong_key));
+    assert_start_fails(try_start(*env, "claire", "ciba"), Errc::config, "invalid_client");
     assert_int_equal(requests_at("token"), 0); // refused at the CIBA endpoint already
 }
 
@@ -534,6 +559,38 @@ void device_success(void**) {
     assert_string_equal(r->user.c_str(), "claire");
     assert_string_equal(r->idnat.c_str(), kMedecin);
     assert_polls_spaced(last_record(), 1000);
+}
+
+// The device authorization request is the provider's answer to wait for, but nothing waits on
+// it: while it stalls, another login starts (its display comes out) and the loop keeps serving.
+void device_start_blocks_nothing(void**) {
+    auto env = make_env(generic_config());
+    shared_mock().fault("stall", "next", "\"endpoint\":\"device\",\"seconds\":2");
+    std::optional<Result<LoginDisplay>> device_display, code_display;
+    LoginRequest dev;
+    dev.user = "claire";
+    dev.service = "login";
+    dev.flow = "device";
+    const auto t0 = Clock::now();
+    auto id = env->engine->start(
+        dev, [&](Result<LoginDisplay> d) { device_display = std::move(d); }, [](LoginOutcome) {});
+    assert_ok(id);
+    assert_true(Clock::now() - t0 < milliseconds(200)); // start() itself sent and returned
+    LoginRequest code = dev;
+    code.user = "lucas";
+    code.flow = "code";
+    auto id2 = env->engine->start(
+        code, [&](Result<LoginDisplay> d) { code_display = std::move(d); }, [](LoginOutcome) {});
+    assert_ok(id2);
+    assert_true(run_until(
+        env->event.get(), [&] { return code_display.has_value(); }, seconds(1)));
+    assert_false(device_display.has_value()); // still stalled: the code login did not wait
+    assert_true(run_until(
+        env->event.get(), [&] { return device_display.has_value(); }, seconds(10)));
+    // The mock's stall ends in 504: the device login never started (StartLogin's error).
+    assert_reason(*device_display, "http_status");
+    env->engine->cancel(*id);
+    env->engine->cancel(*id2);
 }
 
 void device_denied(void**) {
@@ -706,6 +763,7 @@ int main() {
         T(private_key_jwt_wrong_key_refused),
         T(private_key_jwt_readable_key_refused),
         T(device_success),
+        T(device_start_blocks_nothing),
         T(device_denied),
         T(device_other_user_denied),
         T(device_tokens_without_id_token_refused),
