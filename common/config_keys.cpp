@@ -400,7 +400,7 @@ const KeyDef kKeys[] = {
      nullptr},
     {"login", "max_pending_per_user",
      [](Config& c, Sv k, Sv v) {
-         return assign(parse_count(k, v, 1, 1024), c.login.max_pending_per_user);
+         return assign(parse_count(k, v, 1, 65536), c.login.max_pending_per_user);
      },
      nullptr},
     {"login", "max_pending_per_source",

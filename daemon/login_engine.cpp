@@ -386,10 +386,16 @@ std::uint64_t LoginEngine::now_usec() const noexcept {
     return now;
 }
 
-int LoginEngine::on_deadline(sd_event_source*, uint64_t, void* userdata) noexcept {
+int LoginEngine::on_deadline(sd_event_source* s, uint64_t, void* userdata) noexcept {
     auto* p = static_cast<Pending*>(userdata);
-    p->engine->complete(p->id, make_error(Errc::timeout, "login_timeout",
-                                          "no answer before the login's deadline"));
+    try {
+        p->engine->complete(p->id, make_error(Errc::timeout, "login_timeout",
+                                              "no answer before the login's deadline"));
+    } catch (...) {
+        // Out of memory: the deadline is the login's backstop, so it tries again in a second.
+        if (sd_event_source_set_time_relative(s, 1'000'000) >= 0)
+            (void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+    }
     return 0;
 }
 
@@ -477,7 +483,12 @@ void LoginEngine::call(Fn& fn, Arg arg) noexcept {
 }
 
 int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
-    static_cast<LoginEngine*>(userdata)->deliver();
+    auto* self = static_cast<LoginEngine*>(userdata);
+    try {
+        self->deliver();
+    } catch (...) {
+        // A login whose news could not be delivered ends at its deadline.
+    }
     return 0;
 }
 
@@ -485,7 +496,8 @@ int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
 // before it could be shown never started: `started` gets the error and `done` is never called),
 // then its outcome. The login is looked up again after each callback, which may cancel it.
 void LoginEngine::deliver() {
-    auto ids = std::exchange(events_, {});
+    std::vector<BackendLoginId> ids;
+    ids.swap(events_); // no allocation: a callback may post news again meanwhile
     for (BackendLoginId id : ids) {
         auto it = logins_.find(id);
         if (it == logins_.end()) // cancelled meanwhile: nothing is called

@@ -124,7 +124,7 @@ private:
     bool confirm_callbacks_ = false; // [callback] confirm_code for this redirect_uri
     FlowContext ctx_;
     SdEventSourcePtr defer_;
-    std::deque<BackendLoginId> events_; // logins whose display or outcome is to be delivered
+    std::vector<BackendLoginId> events_; // logins whose display or outcome is to be delivered
     BackendLoginId next_id_ = 1;
     // SHA-256(state) → login: the listener's lookup, constant cost per callback (declared before
     // logins_, whose entries remove themselves from it).

@@ -455,6 +455,47 @@ case_pam_auth_update_profile() {
     pass "pam-auth-update --enable psc: root and yann keep their passwords, claire by CIBA, lucas denied without the password line, outage → password"
 }
 
+# psc-authd killed (or the bus restarted) in the middle of a login: pam_psc answers
+# PAM_AUTHINFO_UNAVAIL (an outage; never success), psc-authd exits non-zero when it loses the bus
+# (so systemd restarts it), and a restarted daemon serves new logins.
+case_daemon_dies_mid_login() {
+    own_service only-psc <<'EOF'
+auth required @PSC@ flows=ciba
+EOF
+    start_stack $'[service:only-psc]\nflows = ciba' --ciba-interval 1
+    mock_control '{"ciba":{"outcome":"never"}}' >/dev/null || fail "mock_control failed"
+    drive killed only-psc claire
+    wait_out 'phone: >> [0-9]{2} <<'
+    kill -KILL "$AUTHD_PID"
+    wait "$AUTHD_PID" 2>/dev/null
+    AUTHD_PID=""
+    drive_wait
+    expect_result auth PAM_AUTHINFO_UNAVAIL
+    expect_syslog 'daemon_unreachable'
+    # A restarted daemon serves the next login.
+    stack_start_daemon
+    stack_wait_ready
+    ciba_approve
+    drive after-restart only-psc claire
+    drive_wait
+    expect_result auth PAM_SUCCESS
+    # The bus itself goes away mid-login: the same answer, and psc-authd exits with 1.
+    mock_control '{"ciba":{"outcome":"never"}}' >/dev/null || fail "mock_control failed"
+    drive bus-gone only-psc claire
+    wait_out 'phone: >> [0-9]{2} <<'
+    kill -TERM "$BUS_PID"
+    wait "$BUS_PID" 2>/dev/null
+    BUS_PID=""
+    drive_wait
+    expect_result auth PAM_AUTHINFO_UNAVAIL
+    local rc=0
+    wait "$AUTHD_PID" || rc=$?
+    AUTHD_PID=""
+    [ "$rc" = 1 ] || fail "psc-authd exited with $rc after losing the bus, not 1"
+    grep -q 'Failed to stay on the system bus' "$AUTHD_LOG" || fail "psc-authd did not say why"
+    pass "daemon killed / bus gone mid-login → PAM_AUTHINFO_UNAVAIL; psc-authd exits 1 without a bus; a restarted daemon serves"
+}
+
 case_conv_error() {
     example_service sshd
     start_stack $'[service:sshd]\nflows = code'
