@@ -97,21 +97,26 @@ bool is_username_template_placeholder(std::string_view placeholder) noexcept {
 }
 
 Result<std::string> expand_username_template(std::string_view tmpl, std::string_view idnat) {
-    std::string out;
-    for (std::size_t i = 0; i < tmpl.size();) {
-        if (tmpl[i] != '{') {
-            out += tmpl[i++];
-            continue;
+    // Exactly one placeholder, checked here too and not only by the config loader: a template
+    // without one would give every idNat the same account.
+    const auto parts = split_template(tmpl);
+    if (!parts) {
+        const std::size_t open = tmpl.find('{');
+        if (open != std::string_view::npos && tmpl.find('}', open) != std::string_view::npos) {
+            const std::string_view var = tmpl.substr(open, tmpl.find('}', open) - open + 1);
+            if (!is_username_template_placeholder(var))
+                return make_error(Errc::config, "template_variable",
+                                  "unknown placeholder " + std::string(var) +
+                                      " in username_template");
         }
-        const std::size_t close = tmpl.find('}', i);
-        if (close == std::string_view::npos)
-            return make_error(Errc::config, "template_syntax", "unclosed '{' in username_template");
-        auto part = expand_placeholder(tmpl.substr(i, close - i + 1), idnat);
-        if (!part)
-            return std::move(part).error();
-        out += *part;
-        i = close + 1;
+        return make_error(Errc::config, "template_syntax",
+                          "username_template needs exactly one placeholder ({idnat}, "
+                          "{idnat_lower}, {idnat_digits} or {rpps})");
     }
+    auto part = expand_placeholder(parts->placeholder, idnat);
+    if (!part)
+        return std::move(part).error();
+    const std::string out = std::string(parts->prefix) + *part + std::string(parts->suffix);
     // Never truncated: a cut name could equal another idNat's.
     if (!valid_generated_username(out))
         return make_error(Errc::unknown_user, "template_invalid_name",

@@ -15,7 +15,7 @@ namespace {
 
 // sd_bus_error frees itself on every path.
 struct BusError {
-    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_error e{}; // == SD_BUS_ERROR_NULL, whose compound literal is not C++
     BusError() = default;
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;
@@ -29,7 +29,7 @@ std::string errno_text(int r) {
     return std::strerror(r < 0 ? -r : r);
 }
 
-// psc-authd's messages are "reason: message" (SPEC §5); anything else is kept whole.
+// psc-authd's messages are "reason: message" (design §5); anything else is kept whole.
 Error daemon_error(Errc code, std::string_view text) {
     const auto colon = text.find(": ");
     const std::string_view head = colon == std::string_view::npos ? text : text.substr(0, colon);

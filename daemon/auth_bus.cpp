@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// org.psclogin.Auth1 glue (SPEC §5). Shape after systemd's *-bus.c files: methods parse and check,
-// then hand over to the backend; deferred replies (WaitLogin, SubmitCallback) keep a reference to
-// the call and answer it from the event loop. Nothing here decides a login. Audit events go to the
-// LogSink main() chose: one login_start per StartLogin, one login_end per accepted login.
+// org.psclogin.Auth1 glue (design §5). Shape after systemd's *-bus.c files: methods parse and
+// check, then hand over to the backend; deferred replies (WaitLogin, SubmitCallback) keep a
+// reference to the call and answer it from the event loop. Nothing here decides a login. Audit
+// events go to the LogSink main() chose: one login_start per StartLogin, one login_end per accepted
+// login.
 #include "auth_bus.hpp"
 
 #include "errors.hpp"
@@ -127,7 +128,7 @@ void audit_end(LogSink& sink, PendingLogin& l, const LoginOutcome& outcome) noex
     }
 }
 
-// SPEC §9: every string argument is capped, and none may carry control characters (they would end
+// design §9: every string argument is capped, and none may carry control characters (they would end
 // up in logs and prompts).
 Status check_arg(std::string_view s, std::size_t max) {
     if (s.size() > max)
@@ -831,16 +832,16 @@ const sd_bus_vtable AuthBus::Glue::vtable[] = {
     SD_BUS_METHOD("RefreshProvider", "", "", method<refresh_provider>, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END};
 
-AuthBus::AuthBus(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
-                 AuthBusLimits limits, LogSink& audit)
-    : bus_(bus), event_(event), backend_(backend), cfg_(cfg), limits_(std::move(limits)),
+AuthBus::AuthBus(sd_event* event, LoginBackend& backend, const Config& cfg, AuthBusLimits limits,
+                 LogSink& audit)
+    : event_(event), backend_(backend), cfg_(cfg), limits_(std::move(limits)),
       audit_(audit), refresh_(std::make_shared<RefreshCalls>()) {}
 
 Result<std::unique_ptr<AuthBus>> AuthBus::create(sd_bus* bus, sd_event* event,
                                                  LoginBackend& backend, const Config& cfg,
                                                  AuthBusLimits limits, LogSink* audit) {
     static NullSink discard;
-    std::unique_ptr<AuthBus> self(new AuthBus(bus, event, backend, cfg, std::move(limits),
+    std::unique_ptr<AuthBus> self(new AuthBus(event, backend, cfg, std::move(limits),
                                               audit != nullptr ? *audit : discard));
     sd_bus_slot* slot = nullptr;
     const std::string path(kObjectPath), iface(kInterface);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// org.psclogin.Auth1 on an sd-bus connection (SPEC §5, daemon/org.psclogin.Auth1.xml): the vtable,
-// caller checks from the peer's bus credentials, the registry of public login ids, limits, and
-// cancellation when the caller leaves the bus, the admin methods (ListLogins, RefreshProvider) and
-// the audit events (audit.hpp: one when a login starts, one when it ends). The login logic is
+// org.psclogin.Auth1 on an sd-bus connection (design §5, daemon/org.psclogin.Auth1.xml): the
+// vtable, caller checks from the peer's bus credentials, the registry of public login ids, limits,
+// and cancellation when the caller leaves the bus, the admin methods (ListLogins, RefreshProvider)
+// and the audit events (audit.hpp: one when a login starts, one when it ends). The login logic is
 // behind LoginBackend (login_backend.hpp), so tests drive this layer with a scripted backend on a
 // private bus.
 #pragma once
@@ -37,7 +37,7 @@ struct AuthBusLimits : LoginCountLimits {
     // Added to a service's login timeout before the registry forgets a login on its own (a safety
     // net for a backend that never calls done).
     std::chrono::seconds safety_margin{30};
-    // RefreshProvider calls closer together than this are refused (SPEC §9: JWKS refetch at most
+    // RefreshProvider calls closer together than this are refused (design §9: JWKS refetch at most
     // once per jwks_refetch_interval).
     std::chrono::seconds refresh_interval{60};
     std::string version; // the Version property
@@ -69,10 +69,9 @@ public:
     struct Glue;
 
 private:
-    AuthBus(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
-            AuthBusLimits limits, LogSink& audit);
+    AuthBus(sd_event* event, LoginBackend& backend, const Config& cfg, AuthBusLimits limits,
+            LogSink& audit);
 
-    sd_bus* bus_; // not owned: the daemon's connection outlives this object
     sd_event* event_;
     LoginBackend& backend_;
     const Config& cfg_;

@@ -2,8 +2,9 @@
 // pam_psc's handling of what it does not control, on arbitrary bytes: text relayed by the daemon
 // (display_safe, the display lines with a QR code), D-Bus error names and messages, and module
 // arguments. Invariants: shown text is capped, has no C0/C1 control or DEL and is idempotent under
-// display_safe; a foreign error name is always "unavailable", a daemon one never is unless it is
-// Error.Unavailable; argument parsing never throws and reports what it ignores.
+// display_safe; an error name is "unavailable" exactly when it says nobody answers (the daemon's
+// Error.Unavailable or the bus's ServiceUnknown family); argument parsing never throws and reports
+// what it ignores.
 #include "bus_client.hpp"
 #include "display.hpp"
 #include "pam_args.hpp"
@@ -53,10 +54,20 @@ void fuzz_bus_error(std::string_view in) {
     const psc::Error e = psc::pam::error_from_bus(name, message);
     check_clean(e.message, 600); // name (256) + ": " + message (256)
     check(!e.reason.empty());
-    if (!name.starts_with("org.psclogin.Auth1.Error."))
-        check(e.code == psc::Errc::unavailable);
-    else if (name != "org.psclogin.Auth1.Error.Unavailable")
-        check(e.code != psc::Errc::unavailable);
+    // Only "nobody answers" may open the break-glass line: the daemon's own Error.Unavailable or
+    // a bus error that means the daemon cannot be reached. Any other name (a typo'd, a spoofed,
+    // a newer daemon's) is a failure that is not an outage.
+    static constexpr std::string_view kOutages[] = {
+        "org.psclogin.Auth1.Error.Unavailable",      "org.freedesktop.DBus.Error.ServiceUnknown",
+        "org.freedesktop.DBus.Error.NameHasNoOwner", "org.freedesktop.DBus.Error.NoReply",
+        "org.freedesktop.DBus.Error.Disconnected",   "org.freedesktop.DBus.Error.NoServer",
+        "org.freedesktop.DBus.Error.Timeout",        "org.freedesktop.DBus.Error.TimedOut",
+        "org.freedesktop.DBus.Error.UnknownObject",
+    };
+    bool outage = false;
+    for (std::string_view n : kOutages)
+        outage = outage || name == n;
+    check((e.code == psc::Errc::unavailable) == outage);
 }
 
 void fuzz_args(std::string_view in) {

@@ -8,4 +8,5 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/psc-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT INT TERM
 cd "$scratch"
 "$fuzzer" -runs="$runs" -max_len=65536 -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -artifact_prefix="$scratch/" "$scratch" "$seeds"

@@ -87,7 +87,7 @@ SdBusPtr connect(const std::string& address, const char* description) {
 }
 
 Reply call(sd_bus* bus, const char* member, const char* types, ...) {
-    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_error e{}; // == SD_BUS_ERROR_NULL, whose compound literal is not C++
     sd_bus_message* reply = nullptr;
     va_list ap;
     va_start(ap, types);

@@ -82,7 +82,7 @@ int group_teardown(void**) {
 }
 
 uint32_t pending_logins(sd_bus* bus) {
-    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_error e{}; // == SD_BUS_ERROR_NULL, whose compound literal is not C++
     uint32_t n = 0;
     int r = sd_bus_get_property_trivial(bus, kDest, kPath, kIface, "PendingLogins", &e, 'u', &n);
     sd_bus_error_free(&e);

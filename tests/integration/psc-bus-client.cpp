@@ -60,7 +60,7 @@ void say(const std::string& line) {
 
 // sd_bus_error wipes itself on every exit path.
 struct BusError {
-    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_error e{}; // == SD_BUS_ERROR_NULL, whose compound literal is not C++
     BusError() = default;
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;

@@ -12,8 +12,8 @@ using namespace psc;
 
 namespace {
 
-// The idNat forms PSC issues (PSC.md): 8+RPPS, 0+ADELI, structure cards 3+FINESS/… (Corsica
-// 2A/2B) and 5+SIRET/…, sandbox ANS… test identities.
+// The idNat forms PSC issues (docs/pro-sante-connect.md): 8+RPPS, 0+ADELI, structure cards
+// 3+FINESS/… (Corsica 2A/2B) and 5+SIRET/…, sandbox ANS… test identities.
 constexpr const char* kRpps = "810001234567";
 constexpr const char* kAdeli = "0691234567";
 constexpr const char* kFiness = "3750001234/CPAT0001";
@@ -297,6 +297,13 @@ static void test_template_collisions_impossible(void**) {
     assert_ok(upper);
     assert_reason(expand_username_template("u{idnat_lower}", "ans1"), "template_lossy");
     assert_reason(expand_username_template("u{idnat_lower}", "Ans1"), "template_lossy");
+    // A template must hold exactly one placeholder, even when it did not come through the config
+    // loader: a constant one would give every idNat the same account, two would need two idNats.
+    assert_reason(expand_username_template("psc-shared", kRpps), "template_syntax");
+    assert_reason(expand_username_template("p{rpps}{rpps}", kRpps), "template_syntax");
+    assert_reason(expand_username_template("p{rpps", kRpps), "template_syntax");
+    assert_reason(expand_username_template("p{uid}", kRpps), "template_variable");
+    assert_false(username_template_idnat("psc-shared", "psc-shared").has_value());
     // Many distinct idNats, every one that yields a name yields its own.
     std::map<std::string, std::string> seen;
     const char* forms[] = {kRpps, kAdeli, kFiness, kFinessCorsicaA, kFinessCorsicaB, kSiret, kSandbox,
