@@ -41,6 +41,8 @@ Result<FileData> read_fd(int fd, const std::string& path, const FileRules& rules
     out.owner = st.st_uid;
     out.mode = st.st_mode;
     out.mtime = st.st_mtim;
+    out.ctime = st.st_ctim;
+    out.size = st.st_size;
     out.dev = st.st_dev;
     out.ino = st.st_ino;
     out.content.reserve(static_cast<std::size_t>(st.st_size));

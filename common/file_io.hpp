@@ -28,6 +28,8 @@ struct FileData {
     uid_t owner = 0;
     mode_t mode = 0;
     struct timespec mtime {};
+    struct timespec ctime {}; // changes with the content and with chmod/chown
+    off_t size = 0;
     dev_t dev = 0;
     ino_t ino = 0;
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The map file as psc-authd and pscctl read it (SPEC §4): a file that grants access, so owned by
+// The map file as psc-authd and pscctl read it (design §4): a file that grants access, so owned by
 // root (or the trusted owner tests pass), not group/world writable, size-capped; any bad line
 // rejects the whole map. A map that cannot be used is a configuration error (Errc::config, reason
 // map_unusable, the message carries "path:line"): the operator must act, and it never opens the
@@ -29,7 +29,11 @@ private:
     std::optional<UserMap> map_;
     dev_t dev_ = 0;
     ino_t ino_ = 0;
-    struct timespec mtime_ {};
+    off_t size_ = 0;
+    struct timespec mtime_ {}, ctime_ {};
+    // The file had not changed for a while when it was read: a later write in the same clock tick
+    // (file times are coarse) cannot hide behind equal times and size.
+    bool settled_ = false;
 };
 
 } // namespace psc

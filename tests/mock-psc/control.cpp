@@ -176,6 +176,7 @@ ServerResponse Provider::control_log() const {
         json_set(item.get(), "path", e.path);
         json_set(item.get(), "endpoint", e.endpoint);
         json_set(item.get(), "status", static_cast<std::int64_t>(e.status));
+        json_set(item.get(), "took_us", e.took_us);
         append(arr.get(), std::move(item));
     }
     JsonPtr doc = json_new_object();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The misbehaviours mock-psc can be told to show (issue #3 §6). A fault is armed for the next
+// The misbehaviours mock-psc can be told to show. A fault is armed for the next
 // response it applies to ("next") or for all of them ("all"), optionally only at one endpoint.
 // The table in faults.cpp is the single list of names; README.md documents each one.
 #pragma once

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // ID tokens shaped like Keycloak's (the claims PSC was seen sending), and every claim or signature
-// fault of issue #3 §6 applied to them.
+// fault applied to them.
 #include "base64url.hpp"
 #include "provider.hpp"
 #include "random.hpp"

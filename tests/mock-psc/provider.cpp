@@ -11,7 +11,7 @@ namespace psc::mock {
 namespace {
 
 constexpr std::size_t kLogMax = 512;
-// Comfortably above the 256 KiB response cap of SPEC §9.
+// Comfortably above the 256 KiB response cap of design §9.
 constexpr std::size_t kOversizedBytes = 1024 * 1024;
 
 std::string_view strip_prefix(std::string_view path, std::string_view prefix) {
@@ -122,12 +122,14 @@ std::optional<Endpoint> Provider::classify(std::string_view path) const {
 ServerResponse Provider::handle(const ServerRequest& req) noexcept {
     try {
         std::unique_lock lock(mu_);
+        const auto t0 = SteadyClock::now();
         const auto ep = classify(req.path);
         ServerResponse resp = ep ? dispatch(*ep, req, lock) : unrouted(req);
+        const auto t1 = SteadyClock::now();
         log_.push_back(RequestLogEntry{
-            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started_)
-                .count(),
-            req.method, req.path, ep ? std::string(endpoint_name(*ep)) : "", resp.status});
+            std::chrono::duration_cast<std::chrono::milliseconds>(t1 - started_).count(), req.method,
+            req.path, ep ? std::string(endpoint_name(*ep)) : "", resp.status,
+            std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()});
         if (log_.size() > kLogMax)
             log_.pop_front();
         return resp;

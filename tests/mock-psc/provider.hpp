@@ -98,6 +98,7 @@ struct RequestLogEntry {
     std::string path;
     std::string endpoint;
     unsigned status = 0;
+    std::int64_t took_us = 0; // time spent answering (signing tokens, …), TLS excluded
 };
 
 // Endpoint functions return a response, or an Error whose reason is the OAuth error code and

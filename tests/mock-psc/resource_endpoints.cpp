@@ -95,7 +95,8 @@ Answer Provider::introspect(const ServerRequest& req) {
         json_set(doc.get(), "username", t.grant.idnat);
         json_set(doc.get(), "scope", t.grant.scope);
         json_set(doc.get(), "token_type", t.refresh ? "Refresh" : "Bearer");
-        json_set(doc.get(), "acr", "eidas3"); // PSC.md: introspection showed eidas3
+        // docs/pro-sante-connect.md: introspection showed eidas3
+        json_set(doc.get(), "acr", "eidas3");
         json_set(doc.get(), "sid", t.grant.sid);
     }
     return json_response(doc.get());

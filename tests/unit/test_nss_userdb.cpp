@@ -4,7 +4,13 @@
 #include "login_finish.hpp"
 #include "testing.hpp"
 
+#include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace psc;
@@ -71,6 +77,48 @@ static void test_broken_map_never_blocks_root(void**) {
     assert_int_equal(static_cast<int>(c.error().code), static_cast<int>(Errc::config));
 }
 
+static std::string mapped_for(AccountResolver& r, const char* user) {
+    auto a = r.resolve(user);
+    return a ? a->idnat : "error:" + a.error().reason;
+}
+
+// The map is re-read only when it changed, and every change is seen: an in-place rewrite in the
+// same instant (unsettled file), a replacement, a chmod that makes it unsafe, a symbolic link.
+static void test_map_cache_sees_every_change(void**) {
+    char dir[] = "/tmp/psc-nss.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const std::string map = std::string(dir) + "/users.map";
+    std::ofstream(map) << "810001234567 claire\n";
+    const Config cfg = resolver_config(map);
+    MapFileCache maps(::geteuid());
+    NssUserDb db;
+    AccountResolver resolver(cfg, maps, db);
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "810001234567");
+    std::ofstream(map) << "810001234568 claire\n"; // same size, same instant
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "810001234568");
+    const std::string next = map + ".new";
+    std::ofstream(next) << "810001234569 claire\n";
+    std::filesystem::rename(next, map);
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "810001234569");
+    // A settled file (times two seconds in the past) is served from the cache ...
+    struct timespec old[2] = {{::time(nullptr) - 10, 0}, {::time(nullptr) - 10, 0}};
+    assert_int_equal(::utimensat(AT_FDCWD, map.c_str(), old, 0), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100)); // ctime settles
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "810001234569");
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "810001234569");
+    // ... until it is made unsafe, or replaced by a symbolic link (refused, never followed).
+    assert_int_equal(::chmod(map.c_str(), 0666), 0);
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "error:map_unusable");
+    assert_int_equal(::chmod(map.c_str(), 0644), 0);
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "810001234569");
+    const std::string other = std::string(dir) + "/other.map";
+    std::ofstream(other) << "810001234560 claire\n";
+    std::filesystem::remove(map);
+    std::filesystem::create_symlink(other, map);
+    assert_string_equal(mapped_for(resolver, "claire").c_str(), "error:map_unusable"); // O_NOFOLLOW
+    std::filesystem::remove_all(dir);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nss_wrapper_active),
@@ -78,6 +126,7 @@ int main() {
         cmocka_unit_test(test_lookup_missing_user),
         cmocka_unit_test(test_resolver_with_real_lookup),
         cmocka_unit_test(test_broken_map_never_blocks_root),
+        cmocka_unit_test(test_map_cache_sees_every_change),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
