@@ -28,7 +28,7 @@ inline constexpr std::string_view kPscProductionIssuer =
     "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet";
 inline constexpr std::string_view kPscSandboxIssuer =
     "https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet";
-// PSC serves discovery at a non-standard path (PSC.md "Platform").
+// PSC serves discovery at a non-standard path (docs/pro-sante-connect.md, "Platform").
 inline constexpr std::string_view kPscDiscoverySuffix = "/.well-known/wallet-openid-configuration";
 inline constexpr std::string_view kOidcDiscoverySuffix = "/.well-known/openid-configuration";
 
@@ -40,10 +40,10 @@ enum class TokenAuthMethod {
     private_key_jwt
 };
 enum class AcrMissing { accept, reject };
-enum class Flow { code, ciba, device }; // `code` includes paste-back (SPEC §2.2)
+enum class Flow { code, ciba, device }; // `code` includes paste-back (design §2.2)
 enum class CibaChannel { mobile, card };
 enum class AuthMode { card, mobile };
-// confirm_code (SPEC §2.1, [callback]): whether a callback that reached the listener must be
+// confirm_code (design §2.1, [callback]): whether a callback that reached the listener must be
 // confirmed by typing, at the prompt, the short code its page shows. auto: only when the
 // redirect_uri is not loopback (a bastion, where someone else's browser can complete a login).
 enum class ConfirmCode { automatic, always, never };
@@ -105,19 +105,19 @@ struct LoginSettings {
     Seconds timeout{180};
     CibaChannel ciba_channel = CibaChannel::mobile;
     // Pending logins, counted apart for the local seat (no rhost) and for remote logins, so that
-    // remote logins never make a console, GDM or screen-unlock login answer Busy (SPEC §9).
+    // remote logins never make a console, GDM or screen-unlock login answer Busy (design §9).
     unsigned max_pending = 1024;
     unsigned max_pending_per_user = 4;    // each of local and remote, per user
     unsigned max_pending_per_source = 16; // remote logins from one rhost, all users together
-    // CIBA pushes to one person's phone (PSC.md "CIBA": push fatigue): per user, the local seat
-    // and remote logins have their own budget of `burst` pushes, refilled one per `interval`;
-    // an access_denied on the phone stops that budget's pushes for `deny_cooldown`.
+    // CIBA pushes to one person's phone (docs/pro-sante-connect.md, "CIBA": push fatigue): per
+    // user, the local seat and remote logins have their own budget of `burst` pushes, refilled one
+    // per `interval`; an access_denied on the phone stops that budget's pushes for `deny_cooldown`.
     unsigned ciba_push_burst = 3;
     Seconds ciba_push_interval{30};
     Seconds ciba_deny_cooldown{120};
 };
 
-// Authorization rules from UserInfo (SPEC §4); may be overridden per service.
+// Authorization rules from UserInfo (design §4); may be overridden per service.
 struct AuthzRules {
     std::vector<std::string> allow_professions; // two-digit codeProfession; empty = any
     std::vector<char> deny_categories;          // codeCategorieProfessionnelle letters

@@ -71,7 +71,7 @@ Result<std::optional<AuthMode>> parse_auth_mode(std::string_view key, std::strin
     return std::optional<AuthMode>{*m};
 }
 
-// codeProfession values are two digits (PSC.md "Profession codes").
+// codeProfession values are two digits (docs/pro-sante-connect.md, "Profession codes").
 Result<std::vector<std::string>> parse_professions(std::string_view key, std::string_view v) {
     auto list = split_ws(v);
     for (const auto& p : list)
@@ -552,7 +552,7 @@ void apply_entry(LoadState& st, const std::string& file, const IniEntry& e) {
             return;
         }
     }
-    // A misspelt key is a rule the operator believes is applied: refuse it (SPEC §7).
+    // A misspelt key is a rule the operator believes is applied: refuse it (design §7).
     if (!def) {
         st.diag.error(file, e.line, "unknown_key",
                       "unknown key " + q(e.key) + " in [" + e.section +
@@ -569,7 +569,7 @@ void apply_entry(LoadState& st, const std::string& file, const IniEntry& e) {
     st.origins[origin_key(e.section, e.key)] = Location{file, e.line, false};
 }
 
-// PSC.md: PSC presets. Explicit keys applied afterwards override these.
+// docs/pro-sante-connect.md: PSC presets. Explicit keys applied afterwards override these.
 void apply_profile_preset(LoadState& st, Profile p, const Location& where) {
     if (p == Profile::generic)
         return;

@@ -35,7 +35,7 @@ void check_required(LoadState& st) {
             "issuer is required in [provider] (or set profile = psc-production or psc-sandbox)");
 }
 
-// SPEC §3 "HTTP": https only; plain http only to a loopback test provider, on request.
+// design §3 "HTTP": https only; plain http only to a loopback test provider, on request.
 void check_provider_url(LoadState& st, std::string_view key, const std::string& url) {
     if (url.empty())
         return;
@@ -91,7 +91,7 @@ void check_client_auth(LoadState& st) {
     }
 }
 
-// SPEC §3 "JWS": HS* verifies with the client secret, so there must be one.
+// design §3 "JWS": HS* verifies with the client secret, so there must be one.
 void check_algs(LoadState& st) {
     const auto& p = st.cfg.provider;
     const bool hmac = std::any_of(p.id_token_algs.begin(), p.id_token_algs.end(),
@@ -121,7 +121,7 @@ void check_acr(LoadState& st) {
                  "rejected");
 }
 
-// PSC.md "CIBA": PSC does not offer the device grant.
+// docs/pro-sante-connect.md, "CIBA": PSC does not offer the device grant.
 void check_flows(LoadState& st, std::string_view section, const std::vector<Flow>& flows) {
     if (st.cfg.provider.profile == Profile::generic)
         return;
@@ -143,7 +143,7 @@ void check_login(LoadState& st) {
             check_flows(st, "service:" + name, *ov.flows);
 }
 
-// SPEC §4: a rule that reads UserInfo cannot be applied without it; refusing the config beats
+// design §4: a rule that reads UserInfo cannot be applied without it; refusing the config beats
 // silently dropping the rule (or refusing every login).
 void check_rules_need_userinfo(LoadState& st, std::string_view section, const AuthzRules& a) {
     if (st.cfg.provider.userinfo)

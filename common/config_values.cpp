@@ -235,7 +235,7 @@ Result<void> check_username_template(std::string_view key, std::string_view t) {
                            " (expected {idnat}, {idnat_lower}, {idnat_digits} or {rpps})");
             if (i == 0 && (ph == "{idnat_digits}" || ph == "{rpps}"))
                 return bad("a user name must start with a letter, not with " + std::string(ph));
-            // One placeholder keeps the template invertible and one-to-one (SPEC §4).
+            // One placeholder keeps the template invertible and one-to-one (design §4).
             if (has_placeholder)
                 return bad("more than one placeholder (use exactly one)");
             has_placeholder = true;

@@ -37,7 +37,7 @@ struct ConfigUrl {
 // An absolute http(s) URL with a host, no userinfo, no fragment, no spaces. Whether plain http is
 // allowed is decided later, once allow_insecure_http is known. Reason: bad_url.
 [[nodiscard]] Result<ConfigUrl> parse_config_url(std::string_view key, std::string_view v);
-// 127.0.0.1, ::1 or localhost: the only hosts plain http may reach (SPEC §3 "HTTP").
+// 127.0.0.1, ::1 or localhost: the only hosts plain http may reach (design §3 "HTTP").
 [[nodiscard]] bool is_loopback_host(std::string_view host) noexcept;
 
 struct ListenAddress {

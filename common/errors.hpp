@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// D-Bus names and named errors shared by the daemon, the PAM module and pscctl (SPEC §5).
+// D-Bus names and named errors shared by the daemon, the PAM module and pscctl (design §5).
 // Defined once here; the PAM module maps them to PAM codes in one table.
 #pragma once
 

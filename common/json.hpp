@@ -20,12 +20,12 @@ namespace psc {
 
 using JsonPtr = Owned<json_object, json_object_put>;
 
-// SPEC §9: JSON depth 32 by default ([limits] json_max_depth); the OIDC parsers take the
+// design §9: JSON depth 32 by default ([limits] json_max_depth); the OIDC parsers take the
 // configured value through their options and use this when none is given.
 inline constexpr int kJsonMaxDepth = 32;
 
 struct JsonLimits {
-    std::size_t max_bytes = 256 * 1024; // SPEC §9: HTTP response 256 KiB
+    std::size_t max_bytes = 256 * 1024; // design §9: HTTP response 256 KiB
     int max_depth = kJsonMaxDepth;
 };
 

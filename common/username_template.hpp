@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// username_template (SPEC §4): local account names generated from the idNat for fleets.
+// username_template (design §4): local account names generated from the idNat for fleets.
 // Shared by the config loader (which checks the template), the daemon (which expands it, and
 // inverts it to find the idNat of a PAM user before any provider contact) and pscctl, so all agree
 // on the placeholders. A template holds exactly one of:
@@ -8,7 +8,7 @@
 //   {idnat_digits}  the same, all digits            (all-digit idNats only: 8+RPPS, 0+ADELI)
 //   {rpps}          the 11-digit RPPS number        (8+RPPS idNats only)
 //
-// Injectivity (SPEC §4): two idNats never yield one account name. Each placeholder is one-to-one
+// Injectivity (design §4): two idNats never yield one account name. Each placeholder is one-to-one
 // on the idNats it accepts, and an idNat it cannot represent whole is refused (template_lossy,
 // template_no_rpps, template_invalid_name) instead of being squeezed into a name someone else's
 // idNat also gives. Hence every generated name has exactly one idNat, which

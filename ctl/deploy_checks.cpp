@@ -17,7 +17,7 @@ Finding error_at(std::string where, const Error& e) {
     return Finding{true, std::move(where), e.reason, e.message};
 }
 
-// SPEC §7: a [service:NAME] section whose NAME has no PAM service file applies to nothing — a
+// design §7: a [service:NAME] section whose NAME has no PAM service file applies to nothing — a
 // typo ("ssh" for "sshd") silently drops its rules.
 void check_services(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out) {
     for (const auto& [name, where] : cfg.service_locations) {

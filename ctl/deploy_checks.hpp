@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // What `pscctl check-config` checks beyond the configuration's own syntax: the files and accounts
-// it depends on, as they are on this machine (SPEC §7). A mistake here would otherwise show up as
+// it depends on, as they are on this machine (design §7). A mistake here would otherwise show up as
 // refused logins: a [service:NAME] for no PAM service (its rules never apply), a map naming a
 // missing account, a client certificate that expired or does not match its key, a broken CA file.
 #pragma once

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // pscctl map IDNAT: offline, from the configuration, the local account(s) an idNat may log in to
-// (map_file or username_template, SPEC §4) and whether each passes psc-authd's own decision
+// (map_file or username_template, design §4) and whether each passes psc-authd's own decision
 // (decision/decision.hpp): a managed account (exists, not a system account unless allowed, named
 // by the mapping), the identity check and allow_idnat. UserInfo-based rules (professions,
 // categories, auth mode) cannot be judged offline and are only listed.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// `pscctl verify-id-token`: the daemon's ID-token validation (SPEC §3), offline, on a token file
+// `pscctl verify-id-token`: the daemon's ID-token validation (design §3), offline, on a token file
 // and a JWKS file — for operators checking what a provider sends and for black-box tests. Exit 0:
 // valid, claims printed as JSON on stdout. Exit 1: rejected, one line "invalid: <reason>: <detail>"
 // on stdout. Exit 2: bad usage or unusable input, message on stderr.

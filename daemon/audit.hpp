@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// psc-authd's audit trail (SPEC §8): one event when a login starts and one when it ends, with the
+// psc-authd's audit trail (design §8): one event when a login starts and one when it ends, with the
 // journal fields operators filter on (PAM_USER, PAM_SERVICE, PAM_RHOST, PSC_IDNAT, PSC_FLOW,
 // PSC_RESULT, PSC_REASON). The bus layer only builds events and hands them to a LogSink; main
 // picks where they go (STYLE: library code does not log), and tests capture them.
@@ -47,7 +47,7 @@ struct AuditEvent {
 using AuditField = std::pair<std::string, std::string>;
 
 // The journal fields of an event, in a fixed order: MESSAGE, PRIORITY, MESSAGE_ID, PSC_EVENT, then
-// the SPEC §8 fields. Values have control characters replaced and are capped, so a hostile rhost
+// the design §8 fields. Values have control characters replaced and are capped, so a hostile rhost
 // cannot forge a second line or field. Empty optional fields are left out.
 [[nodiscard]] std::vector<AuditField> audit_fields(const AuditEvent& e);
 

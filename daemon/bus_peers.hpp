@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Which bus connections hold logins, and which left the bus (SPEC §5: a login whose caller leaves
+// Which bus connections hold logins, and which left the bus (design §5: a login whose caller leaves
 // is cancelled). One NameOwnerChanged match for the whole daemon, whatever the number of logins
 // or callers: dbus-daemon caps match rules per connection (512 on the system bus), and a rule per
 // login once made the daemon lose its bus at about 510 pending logins. A caller seen for the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The page a browser shows at the end of a code-flow login (SPEC §2 item 1): small, styled with
+// The page a browser shows at the end of a code-flow login (design §2 item 1): small, styled with
 // inline CSS only, in French and English, UTF-8. It never redirects (no Location, no meta refresh,
 // no script) and never echoes request data: the only variable text is a short reason, escaped.
 #pragma once

@@ -285,7 +285,7 @@ void* CallbackServer::Internals::on_uri(void* cls, const char* uri, MHD_Connecti
     const auto* s = static_cast<const CallbackServer*>(cls);
     try {
         auto st = std::make_unique<RequestState>();
-        // SPEC §9: the cap applies before anything is copied.
+        // design §9: the cap applies before anything is copied.
         const std::size_t n = ::strnlen(uri, s->options_.max_request_target + 1);
         if (n > s->options_.max_request_target)
             st->too_long = true;

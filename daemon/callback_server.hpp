@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The local callback listener of the code flow (SPEC §2 item 1): one libmicrohttpd daemon for every
-// pending login, run inside sd-event (MHD's epoll fd is an sd-event io source, MHD_get_timeout
-// re-arms one time source; no MHD thread). It only answers GET/HEAD on the callback path and hands
-// the raw request target to a handler; the OAuth checks (state, iss, code) are the handler's.
+// The local callback listener of the code flow (design §2 item 1): one libmicrohttpd daemon for
+// every pending login, run inside sd-event (MHD's epoll fd is an sd-event io source,
+// MHD_get_timeout re-arms one time source; no MHD thread). It only answers GET/HEAD on the callback
+// path and hands the raw request target to a handler; the OAuth checks (state, iss, code) are the
+// handler's.
 //
-// Limits (SPEC §9): request target (8 KiB), request line + headers (MHD's per-connection memory),
+// Limits (design §9): request target (8 KiB), request line + headers (MHD's per-connection memory),
 // connection count, per-connection idle timeout; request bodies are never read.
 //
 // Under abuse (a local user, or the Internet behind a bastion's proxy, opening idle or trickling
@@ -42,7 +43,7 @@ struct CallbackServerOptions {
     // secret-file rules (owned by us or root, not readable by group/others) and wiped after use.
     std::string tls_cert_file;
     std::string tls_key_file;
-    std::size_t max_request_target = 8 * 1024; // SPEC §9 "callback request line"
+    std::size_t max_request_target = 8 * 1024; // design §9 "callback request line"
     std::size_t max_header_bytes = 8 * 1024;   // request headers, enforced by MHD's memory pool
     unsigned max_connections = 512;           // MHD's hard cap on open connections
     std::chrono::seconds connection_timeout{5}; // idle time after a request (keep-alive)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// One pending CIBA login in poll mode (SPEC §2.3, PSC.md "CIBA", OpenID CIBA Core 1.0): the
-// backchannel authentication request for the requested user's idNat (login_hint) with two random
-// digits as binding_message and PSC's `channel`, then token polls (token_poller.hpp), then
-// LoginFinisher without a nonce. The identity that comes back must be the one asked for. A
-// CibaLogin ends through its done callback exactly once, or is destroyed first (its timer and HTTP
-// exchanges are cancelled).
+// One pending CIBA login in poll mode (design §2.3, docs/pro-sante-connect.md, "CIBA", OpenID CIBA
+// Core 1.0): the backchannel authentication request for the requested user's idNat (login_hint)
+// with two random digits as binding_message and PSC's `channel`, then token polls
+// (token_poller.hpp), then LoginFinisher without a nonce. The identity that comes back must be the
+// one asked for. A CibaLogin ends through its done callback exactly once, or is destroyed first
+// (its timer and HTTP exchanges are cancelled).
 #pragma once
 
 #include "login_finish.hpp"
@@ -26,7 +26,7 @@ public:
     using Done = LoginFinisher::Done;
     // The provider accepted the request: the push is out, and it expires in this long.
     using Started = std::function<void(std::chrono::seconds expires_in)>;
-    // login_hint is the managed account's idNat (resolved before anything is sent, SPEC §2.3);
+    // login_hint is the managed account's idNat (resolved before anything is sent, design §2.3);
     // starts the backchannel request; its answer and everything after arrive through done.
     // Reasons: flow_unsupported
     // (no CIBA at this provider), make_binding_message's, client_auth_for's, endpoint_for's,

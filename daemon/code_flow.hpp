@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// One pending authorization-code login (SPEC §2 items 1–2): the authorization request (PKCE S256,
+// One pending authorization-code login (design §2 items 1–2): the authorization request (PKCE S256,
 // state, nonce), the callback from the listener or pasted back, the RFC 9207 check, the token
 // exchange with the configured client authentication, then LoginFinisher. A CodeLogin ends through
 // its done callback exactly once, or is destroyed first (its HTTP exchange is cancelled).
@@ -22,7 +22,7 @@
 namespace psc {
 
 // Client authentication at the token endpoint, the CIBA and the device endpoints, from the config
-// (SPEC §3). client_secret is required for client_secret_basic/post, signing_key (loaded from
+// (design §3). client_secret is required for client_secret_basic/post, signing_key (loaded from
 // client_assertion_key) for private_key_jwt. Reasons: client_secret_missing,
 // client_signing_key_missing.
 [[nodiscard]] Result<ClientAuth> client_auth_for(const Config& cfg, const Secret* client_secret,
@@ -42,7 +42,7 @@ struct ProviderCall {
 [[nodiscard]] Result<ProviderCall> provider_call(const FlowContext& ctx,
                                                  std::string_view endpoint_name);
 
-// confirm_code (SPEC §2.1): a callback that reached the listener completes the login only once
+// confirm_code (design §2.1): a callback that reached the listener completes the login only once
 // the person at the prompt types the code its page showed. Where the redirect_uri is public (a
 // bastion), anyone's browser can deliver a callback: a link sent to a clinician would otherwise
 // log the sender in as them. Paste-back needs no code (the person pasting had the browser).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// One pending device authorization grant (SPEC §2.4, RFC 8628) for generic providers (PSC is not
+// One pending device authorization grant (design §2.4, RFC 8628) for generic providers (PSC is not
 // known to enable it, so the PSC profiles refuse it): the device authorization request, the
 // verification URI and user code to show, token polls (token_poller.hpp), then LoginFinisher
 // without a nonce. A DeviceLogin ends through its done callback exactly once, or is destroyed

@@ -16,7 +16,7 @@
 namespace psc {
 
 // sd-event coalesces timers by their accuracy (250 ms when 0 is passed): poll intervals, login
-// deadlines and the listener's timers ask for 1 ms (SPEC §3: CIBA polls at the provider's
+// deadlines and the listener's timers ask for 1 ms (design §3: CIBA polls at the provider's
 // interval, not a quarter-second late).
 inline constexpr uint64_t kTimerAccuracyUsec = 1000;
 

@@ -28,7 +28,7 @@ struct LoginRequest {
     uid_t caller_uid = 0;
 };
 
-// What to show at the prompt (SPEC §5 StartLogin "display").
+// What to show at the prompt (design §5 StartLogin "display").
 struct LoginDisplay {
     std::string flow;
     std::string url;          // authorization URL / verification URI
@@ -51,7 +51,7 @@ struct LoginSuccess {
 };
 
 // How a login ended. Once an ID token was validated the person is known, and every outcome from
-// then on — refusals included — carries their idNat for the audit trail (SPEC §8).
+// then on — refusals included — carries their idNat for the audit trail (design §8).
 struct LoginOutcome {
     LoginOutcome(Error e) : result(std::move(e)) {}
     LoginOutcome(LoginSuccess s) : result(std::move(s)) {}
@@ -84,7 +84,7 @@ public:
     virtual ~LoginBackend() = default;
     // Flows offered to a PAM service, in prompt order.
     [[nodiscard]] virtual std::vector<std::string> flows_for(std::string_view service) const = 0;
-    // Whether `user` is an account psc-login manages (SPEC §4), without starting anything: the
+    // Whether `user` is an account psc-login manages (design §4), without starting anything: the
     // PAM module asks before it shows a flow menu, so root or a local service account never sees
     // one. Errors as start() gives them for the account (unknown_user for accounts not managed).
     [[nodiscard]] virtual Status check_account(const std::string& user) = 0;
@@ -93,7 +93,7 @@ public:
     // started and neither callback is called.
     [[nodiscard]] virtual Result<BackendLoginId> start(const LoginRequest& request,
                                                        LoginStartedCb started, LoginDone done) = 0;
-    // Paste-back (SPEC §2.2): the address the browser ended on; the outcome arrives through done.
+    // Paste-back (design §2.2): the address the browser ended on; the outcome arrives through done.
     [[nodiscard]] virtual Status submit_callback(BackendLoginId id, std::string_view address) = 0;
     [[nodiscard]] virtual ProviderStatus provider_status() const { return {}; }
     // The login's callback reached the listener and waits for its confirmation code.
@@ -105,7 +105,7 @@ public:
     // JWKS now. `done` is called exactly once, from the event loop (never from inside this call),
     // with the outcome (Unavailable with the fetch's reason on failure); a failed refresh keeps
     // what was loaded. The JWKS fetch must go through the same rate limiter as the unknown-kid
-    // refetch (SPEC §9, [limits] jwks_refetch_interval): when a fetch was attempted within the
+    // refetch (design §9, [limits] jwks_refetch_interval): when a fetch was attempted within the
     // interval, return Error{busy, "jwks_rate_limited"} at once instead of fetching, and count
     // this fetch as an attempt. The bus layer answers at most one refresh at a time and also
     // refuses admin refreshes closer together than the interval. Returns an error (and never

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The pending-login limits of SPEC §9, as counters kept on start and end (never a scan): the
+// The pending-login limits of design §9, as counters kept on start and end (never a scan): the
 // local seat (no rhost: console, GDM, screen unlock) and remote logins have separate budgets, so
 // logins started from elsewhere can never make a local login for the same user answer Busy, and
 // remote logins are also limited per source address. Only running logins count: one that ended

@@ -201,7 +201,7 @@ Status LoginEngine::setup() {
     return {};
 }
 
-// RFC 7523 client assertions: the key is read once, with secret-file rules (SPEC §3).
+// RFC 7523 client assertions: the key is read once, with secret-file rules (design §3).
 Status LoginEngine::load_signing_key() {
     const ProviderConfig& p = cfg_.provider;
     if (p.token_auth_method != TokenAuthMethod::private_key_jwt)

@@ -59,7 +59,7 @@ public:
     [[nodiscard]] std::vector<std::string> flows_for(std::string_view service) const override;
     // AccountResolver::resolve's errors.
     [[nodiscard]] Status check_account(const std::string& user) override;
-    // The PAM user is resolved first, before any provider contact (SPEC §4): an account
+    // The PAM user is resolved first, before any provider contact (design §4): an account
     // psc-login does not manage is answered at once (AccountResolver's: user_missing,
     // system_user, user_unmapped — all unknown_user; map_unusable, nss_lookup).
     // Then: flow_not_allowed (invalid: not in the service's flows, or unknown),

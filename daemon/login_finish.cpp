@@ -184,7 +184,7 @@ void LoginFinisher::validate(bool after_refetch) {
     auto tok = validate_id_token(tokens_.id_token.view(), ctx_.provider->jwks().keys(), *pol,
                                  static_cast<std::int64_t>(std::time(nullptr)));
     if (!tok && tok.error().reason == "jws_unknown_kid" && !after_refetch) {
-        // Key rotation (SPEC §3): one rate-limited refetch, then the token is checked again. A
+        // Key rotation (design §3): one rate-limited refetch, then the token is checked again. A
         // failed fetch is Unavailable: an outage never turns into acceptance.
         const bool started = ctx_.provider->refetch_keys(waiter_, [this](Status st) {
             if (!st)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The two ends of every flow (SPEC §3, §4). Before: the PAM user is resolved to a managed account
+// The two ends of every flow (design §3, §4). Before: the PAM user is resolved to a managed account
 // (AccountResolver, before any provider contact). After: token response → ID token → UserInfo →
 // identity → the decision (decision/decision.hpp) for that account. Pure steps where possible
 // (no event loop) so CIBA and the device grant reuse them; the flows only fetch.
@@ -34,7 +34,7 @@ namespace psc {
 [[nodiscard]] Result<TokenResponse> token_from_response(const HttpResponse& response,
                                                         int json_max_depth);
 
-// The ID token policy from the config (SPEC §3): issuer byte for byte, client_id, nonce (nullopt
+// The ID token policy from the config (design §3): issuer byte for byte, client_id, nonce (nullopt
 // for CIBA), acr_accept (empty → any value), acr_missing, algs from id_token_algs (HS* only with
 // the client secret, and only when configured), clock_skew, max_token_age, max_age.
 // Reason: id_token_algs (an unknown name slipped past the config check).

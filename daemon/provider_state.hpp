@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The provider as psc-authd knows it (SPEC §3): discovery metadata (fetched, or metadata_file) and
-// the signing keys (jwks_uri, or jwks_file), loaded asynchronously inside sd-event and refreshed
-// on timers (discovery_refresh, jwks_refresh) and, after a failure, with exponential backoff.
-// Until both are loaded the provider is "not ready" and logins fail Unavailable. A failed refresh
-// keeps what was loaded; no key is ever trusted without a successful fetch (jwks_cache.hpp).
+// The provider as psc-authd knows it (design §3): discovery metadata (fetched, or metadata_file)
+// and the signing keys (jwks_uri, or jwks_file), loaded asynchronously inside sd-event and
+// refreshed on timers (discovery_refresh, jwks_refresh) and, after a failure, with exponential
+// backoff. Until both are loaded the provider is "not ready" and logins fail Unavailable. A failed
+// refresh keeps what was loaded; no key is ever trusted without a successful fetch
+// (jwks_cache.hpp).
 #pragma once
 
 #include "config.hpp"
@@ -52,9 +53,10 @@ public:
     [[nodiscard]] const ProviderMetadata& metadata() const { return *metadata_; }
     [[nodiscard]] const JwksCache& jwks() const noexcept { return jwks_; }
 
-    // An ID token named an unknown kid: refetch the JWKS once, rate-limited (SPEC §9). Returns false
-    // when no refetch is allowed now (static set, or one was attempted within the interval); else
-    // `done` is called from the loop with the fetch's outcome, unless forget_waiter(waiter) first.
+    // An ID token named an unknown kid: refetch the JWKS once, rate-limited (design §9). Returns
+    // false when no refetch is allowed now (static set, or one was attempted within the interval);
+    // else `done` is called from the loop with the fetch's outcome, unless forget_waiter(waiter)
+    // first.
     [[nodiscard]] bool refetch_keys(std::uint64_t waiter, KeysWaiter done);
     void forget_waiter(std::uint64_t waiter) noexcept;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// CIBA pushes to one person's phone, throttled (PSC.md "CIBA": anyone who knows a user name can
-// start a push, so a phone can be flooded into a tired "approve"). Per user, the local seat and
-// remote logins each have a token bucket: `burst` pushes at once, then one per `interval`; an
-// access_denied on the phone stops that bucket for `deny_cooldown`. Remote logins
+// CIBA pushes to one person's phone, throttled (docs/pro-sante-connect.md, "CIBA": anyone who knows
+// a user name can start a push, so a phone can be flooded into a tired "approve"). Per user, the
+// local seat and remote logins each have a token bucket: `burst` pushes at once, then one per
+// `interval`; an access_denied on the phone stops that bucket for `deny_cooldown`. Remote logins
 // can therefore never use up the local seat's pushes, and no number of addresses can push faster
 // than one bucket allows. Pure: the caller gives the time.
 #pragma once

@@ -18,8 +18,8 @@
 
 namespace psc {
 
-// A transient failure while polling (PSC.md: 502-504 from PSC's reverse proxy, a reset
-// connection, a timeout) is retried at the next interval rather than ending the login: the
+// A transient failure while polling (docs/pro-sante-connect.md: 502-504 from PSC's reverse proxy, a
+// reset connection, a timeout) is retried at the next interval rather than ending the login: the
 // auth_req_id / device_code stays valid at the provider, a poll changes nothing there before the
 // user approves, and the user may be approving on the phone at this very moment. If tokens were
 // issued behind a 5xx, the next poll gets invalid_grant and the login fails closed. More than

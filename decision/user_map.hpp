@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// users.map(5): `IDNAT  localuser [localuser...]` lines, `#` comments (SPEC §4). One idNat may be
+// users.map(5): `IDNAT  localuser [localuser...]` lines, `#` comments (design §4). One idNat may be
 // allowed several local accounts; a local account has at most one idNat — so every mapped account
 // names exactly one person, which is what the decision compares the authenticated identity with.
 #pragma once

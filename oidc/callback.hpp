@@ -15,7 +15,7 @@
 namespace psc {
 
 struct CallbackLimits {
-    std::size_t max_bytes = 8 * 1024; // SPEC §9: callback request line
+    std::size_t max_bytes = 8 * 1024; // design §9: callback request line
     std::size_t max_code = 2 * 1024;
     std::size_t max_state = 512;
     std::size_t max_iss = 1024;

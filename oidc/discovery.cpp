@@ -182,7 +182,8 @@ Status DiscoveryFetch::issue(const std::string& url, bool is_fallback) {
     req.url = url;
     req.headers = {"Accept: application/json"};
     auto id = client_.start(std::move(req), [this, is_fallback](Result<HttpResponse> r) {
-        // PSC.md: the standard path may or may not answer; only a 404 moves on to it.
+        // docs/pro-sante-connect.md: the standard path may or may not answer; only a 404 moves on
+        // to it.
         if (r && r->status == 404 && !is_fallback && !source_.fallback_url.empty()) {
             if (auto again = issue(source_.fallback_url, true); !again)
                 done_(std::move(again).error());

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Provider metadata: OpenID Connect Discovery 1.0 / RFC 8414 documents, fetched or loaded from a
-// static file (SPEC §3). The document's `issuer` must equal the configured issuer byte for byte
+// static file (design §3). The document's `issuer` must equal the configured issuer byte for byte
 // (OIDC Discovery §4.3), every endpoint must be https (or loopback http for a test provider), and
-// PSC publishes its document at a non-standard path (PSC.md).
+// PSC publishes its document at a non-standard path (docs/pro-sante-connect.md).
 #pragma once
 
 #include "http_client.hpp"
@@ -64,7 +64,7 @@ struct DiscoverySource {
 };
 
 // configured_url empty → derived from the issuer. With the PSC wallet path, the standard path is
-// the 404 fallback (PSC.md: whether PSC serves it is unsure).
+// the 404 fallback (docs/pro-sante-connect.md: whether PSC serves it is unsure).
 [[nodiscard]] DiscoverySource discovery_source(std::string_view issuer,
                                                std::string_view configured_url,
                                                bool psc_wallet_path, bool insecure_ok);

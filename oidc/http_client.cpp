@@ -75,7 +75,7 @@ Result<CurlUrlPtr> parse_checked_url(std::string_view url, bool allow_insecure_h
         return http_error("http_bad_url", "malformed URL \"" + shown + "\"");
     const auto raw_scheme = url_part(u.get(), CURLUPART_SCHEME);
     const std::string scheme = raw_scheme ? ascii_lower(*raw_scheme) : std::string();
-    // SPEC §3: https only; plain http only for a loopback test provider when allowed.
+    // design §3: https only; plain http only for a loopback test provider when allowed.
     if (scheme != "https" && scheme != "http")
         return http_error("http_insecure_url", "refusing \"" + shown + "\": only https is allowed");
     const auto host = url_part(u.get(), CURLUPART_HOST);
@@ -187,7 +187,7 @@ struct Transfer {
 size_t write_cb(char* p, size_t size, size_t n, void* ud) noexcept {
     auto* t = static_cast<Transfer*>(ud);
     const std::size_t len = size * n;
-    // SPEC §9: cap at the first byte over the limit, whatever Content-Length said (or didn't).
+    // design §9: cap at the first byte over the limit, whatever Content-Length said (or didn't).
     if (len > t->cap - t->response.size()) {
         t->too_large = true;
         return 0;
@@ -200,8 +200,8 @@ size_t write_cb(char* p, size_t size, size_t n, void* ud) noexcept {
     return len;
 }
 
-// Every new TLS connection verifies against the one shared store (system anchors + ca_file, SPEC
-// §3): curl loads no CA file of its own (CURLOPT_CAINFO/CAPATH are unset).
+// Every new TLS connection verifies against the one shared store (system anchors + ca_file,
+// design §3): curl loads no CA file of its own (CURLOPT_CAINFO/CAPATH are unset).
 CURLcode ssl_ctx_cb(CURL*, void* ssl_ctx, void* ud) noexcept {
     SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(ud));
     return CURLE_OK;

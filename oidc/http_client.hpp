@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// HTTPS client on the libcurl multi interface (SPEC §3 "HTTP", §9 limits). The daemon drives it
+// HTTPS client on the libcurl multi interface (design §3 "HTTP", §9 limits). The daemon drives it
 // from sd-event through HttpLoop (curl's socket/timer API, no threads); tests and pscctl use
 // perform(), which runs the very same machinery with a private poll() loop.
 //
@@ -31,7 +31,7 @@ struct HttpOptions {
     std::string client_key;
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds total_timeout{15000};
-    std::size_t max_response_bytes = 256 * 1024; // SPEC §9
+    std::size_t max_response_bytes = 256 * 1024; // design §9
     std::string user_agent = "psc-login/0.1";
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// ID token validation (OpenID Connect Core 1.0 §3.1.3.7, SPEC §3): the JWS is verified with the
+// ID token validation (OpenID Connect Core 1.0 §3.1.3.7, design §3): the JWS is verified with the
 // local policy (jws.hpp), then every claim is checked with an injected clock. Fails closed: a claim
 // of the wrong JSON type, or missing when required, is a rejection with its own reason.
 #pragma once
@@ -26,7 +26,8 @@ struct IdTokenPolicy {
     std::vector<std::string> trusted_audiences;
     // The nonce sent in the authorization request (code flow); nullopt when none was sent (CIBA).
     std::optional<std::string> nonce;
-    // PSC: the ID token carries eidas1 (PSC.md). An empty list accepts no acr value at all.
+    // PSC: the ID token carries eidas1 (docs/pro-sante-connect.md). An empty list accepts no acr
+    // value at all.
     std::vector<std::string> acr_accept{"eidas1"};
     bool acr_missing_accept = false; // PSC was seen omitting acr (2023): configurable
     // A generic provider with no acr requirement (config: empty acr_accept): any acr value is

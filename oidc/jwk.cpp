@@ -10,7 +10,7 @@
 namespace psc {
 namespace {
 
-constexpr int kRsaMinBits = 2048;  // SPEC §3
+constexpr int kRsaMinBits = 2048;  // design §3
 constexpr int kRsaMaxBits = 16384; // verification cost grows with n; nobody publishes more
 constexpr std::size_t kRsaMaxExponentBytes = 8;
 

@@ -2,7 +2,7 @@
 // JSON Web Keys (RFC 7517, RFC 7518 §6, RFC 8037): public signature keys from a provider's JWKS.
 // Only what can verify a JWS is kept: RSA ≥ 2048 bits, EC P-256/P-384/P-521, OKP Ed25519. A JWKS
 // may carry keys we cannot or must not use (encryption keys, unknown kty, private members); those
-// are skipped, not fatal (SPEC §3), so a provider adding a new key type does not lock everybody
+// are skipped, not fatal (design §3), so a provider adding a new key type does not lock everybody
 // out.
 #pragma once
 
@@ -19,7 +19,7 @@ namespace psc {
 
 // kty values after parsing ("RSA", "EC", "OKP"); `crv` tells the curve apart.
 struct Jwk {
-    std::string kid; // may be empty (a single key without kid is allowed, SPEC §3)
+    std::string kid; // may be empty (a single key without kid is allowed, design §3)
     std::string kty; // "RSA", "EC", "OKP"
     std::string crv; // "P-256", "P-384", "P-521", "Ed25519"; empty for RSA
     std::string alg; // optional JWK "alg"; when set, a JWS must use exactly this alg

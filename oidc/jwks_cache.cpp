@@ -101,7 +101,7 @@ Result<VerifiedJws> verify_with_refetch(JwksCache& cache, HttpClient& client,
     if (verified || verified.error().reason != "jws_unknown_kid" ||
         !cache.should_refetch_for_unknown_kid(now))
         return verified;
-    // SPEC §3: an unknown kid means the provider may have rotated its keys: one refetch.
+    // design §3: an unknown kid means the provider may have rotated its keys: one refetch.
     PSC_TRY(refetch(cache, client, jwks_uri, now));
     return jws_verify(token, cache.keys(), policy);
 }

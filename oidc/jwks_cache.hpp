@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The provider's signing keys (SPEC §3): fetched from jwks_uri and refreshed on a timer, or loaded
-// once from a static jwks_file. A token whose kid is unknown triggers one rate-limited refetch (key
-// rotation; SPEC §9: at most once per 60 s). A failed fetch keeps the old keys, and no new key is
-// trusted without a successful fetch.
+// The provider's signing keys (design §3): fetched from jwks_uri and refreshed on a timer, or
+// loaded once from a static jwks_file. A token whose kid is unknown triggers one rate-limited
+// refetch (key rotation; design §9: at most once per 60 s). A failed fetch keeps the old keys, and
+// no new key is trusted without a successful fetch.
 //
 // The daemon drives it asynchronously (stale(), should_refetch_for_unknown_kid(), note_attempt(),
 // replace()); verify_with_refetch() is the blocking form for tests and pscctl.
@@ -22,7 +22,7 @@ namespace psc {
 
 struct JwksCacheOptions {
     std::chrono::seconds refresh_interval{3600};
-    std::chrono::seconds min_refetch_interval{60}; // SPEC §9
+    std::chrono::seconds min_refetch_interval{60}; // design §9
 };
 
 class JwksCache {

@@ -295,7 +295,7 @@ Status check_typ(const json_object* header) {
     return {};
 }
 
-// ---- Key selection (SPEC §3) ----
+// ---- Key selection (design §3) ----
 
 Result<std::vector<const Jwk*>> candidate_keys(const JwkSet& set, JwsAlg alg,
                                                const std::optional<std::string_view>& kid) {
@@ -396,7 +396,7 @@ Result<std::vector<JwsAlg>> parse_alg_list(std::string_view space_separated) {
 
 Result<VerifiedJws> jws_verify(std::string_view compact, const JwkSet& keys,
                                const JwsVerifyPolicy& policy) {
-    // Size first: nothing of an oversized token is decoded or parsed (SPEC §9).
+    // Size first: nothing of an oversized token is decoded or parsed (design §9).
     if (compact.size() > policy.max_bytes)
         return bad("jws_too_large", "token of " + std::to_string(compact.size()) +
                                         " bytes exceeds the limit of " +

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // JSON Web Signature (RFC 7515), compact serialisation only, with the algorithms of RFC 7518 §3 and
 // RFC 8037 (EdDSA/Ed25519). Verification takes the algorithm from a local allow-list and the key
-// from a JwkSet — never from the token (SPEC §3): `none` is always refused, HS* only when allowed
+// from a JwkSet — never from the token (design §3): `none` is always refused, HS* only when allowed
 // and a secret is configured, and embedded jwk/jku/x5u/x5c headers are ignored.
 #pragma once
 
@@ -45,7 +45,7 @@ enum class JwsAlg {
 // "none". Reasons: alg_list_empty, alg_unknown (incl. none), alg_duplicate.
 [[nodiscard]] Result<std::vector<JwsAlg>> parse_alg_list(std::string_view space_separated);
 
-inline constexpr std::size_t kJwtMaxBytes = 16 * 1024; // SPEC §9: JWT 16 KiB
+inline constexpr std::size_t kJwtMaxBytes = 16 * 1024; // design §9: JWT 16 KiB
 
 struct JwsVerifyPolicy {
     std::vector<JwsAlg> allowed_algs{JwsAlg::RS256, JwsAlg::PS256, JwsAlg::ES256};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The TLS files psc-login.conf names, checked the way an administrator needs them checked before
-// a login depends on them (SPEC §7, pscctl check-config, psc-authd at start): the client
+// a login depends on them (design §7, pscctl check-config, psc-authd at start): the client
 // certificate and key for mTLS (PEM, the key unencrypted — psc-authd never prompts for a
 // passphrase — and matching the certificate, the certificate within its validity), and the CA file
 // (PEM certificates). Errors are Errc::config with the file named and the fix in the message.

@@ -2,7 +2,7 @@
 // Requests to the provider's back channel: the token endpoint (authorization_code, refresh_token,
 // CIBA and device polls), the CIBA backchannel authentication endpoint (OpenID CIBA Core §7.1)
 // and the device authorization endpoint (RFC 8628 §3.1), each with client authentication
-// (SPEC §3). Builders only describe the HTTP request; the daemon hands it to the HTTP client.
+// (design §3). Builders only describe the HTTP request; the daemon hands it to the HTTP client.
 #pragma once
 
 #include "http_client.hpp"

@@ -11,7 +11,7 @@ namespace psc {
 namespace {
 
 constexpr std::size_t kMaxTokenBytes = 64 * 1024;   // access/refresh tokens (opaque or JWT)
-constexpr std::size_t kMaxIdTokenBytes = 16 * 1024; // SPEC §9: JWT 16 KiB
+constexpr std::size_t kMaxIdTokenBytes = 16 * 1024; // design §9: JWT 16 KiB
 constexpr std::size_t kMaxHandleBytes = 2 * 1024;   // auth_req_id, device_code
 constexpr std::int64_t kMaxExpiresIn = 24 * 3600;
 

@@ -21,7 +21,7 @@
 
 namespace psc {
 
-// SPEC §9: callback request line 8 KiB. Also the cap for any URL we parse.
+// design §9: callback request line 8 KiB. Also the cap for any URL we parse.
 inline constexpr std::size_t kMaxUrlBytes = 8 * 1024;
 // More parameters than any authorization response has; a cap against hash-flooding style input.
 inline constexpr std::size_t kMaxQueryParams = 64;

@@ -2,7 +2,7 @@
 // UserInfo responses (OIDC Core §5.3): JSON, or a signed JWT (§5.3.2). Fetched right after the
 // token exchange (PSC access tokens live 2 minutes); its `sub` must equal the ID token's `sub` byte
 // for byte (§5.3.4: otherwise the response must not be used). PSC's profession data lives here
-// (PSC.md: SubjectNameID, authMode, SubjectRefPro.exercices[], otherIds).
+// (docs/pro-sante-connect.md: SubjectNameID, authMode, SubjectRefPro.exercices[], otherIds).
 #pragma once
 
 #include "http_client.hpp"
@@ -19,7 +19,7 @@
 
 namespace psc {
 
-// SPEC §9 HTTP cap; a PSC UserInfo with many practice sites stays well below it.
+// design §9 HTTP cap; a PSC UserInfo with many practice sites stays well below it.
 inline constexpr std::size_t kUserInfoMaxBytes = 256 * 1024;
 
 struct UserInfoCheck {

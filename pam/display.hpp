@@ -19,7 +19,7 @@ struct DisplayStyle {
 };
 
 // qr=on shows it, qr=off hides it, qr=auto shows it unless the user is remote (PAM_RHOST set):
-// over SSH the URL is what can be clicked or copied (SPEC §6).
+// over SSH the URL is what can be clicked or copied (design §6).
 [[nodiscard]] bool want_qr(QrMode mode, std::string_view rhost) noexcept;
 
 struct DisplayLines {

@@ -15,7 +15,7 @@ struct Row {
 
 // Only "unavailable" (no daemon on the bus, or the daemon cannot reach the provider) yields
 // PAM_AUTHINFO_UNAVAIL: it is the one code a stack may route to a break-glass line. A denial is
-// terminal (SPEC §4). Everything else fails with a code `default=die` catches.
+// terminal (design §4). Everything else fails with a code `default=die` catches.
 constexpr std::array kTable{
     Row{Errc::unavailable, PAM_AUTHINFO_UNAVAIL, Msg::err_unavailable},
     Row{Errc::unknown_user, PAM_USER_UNKNOWN, Msg::err_unknown_user},

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The ONE table from the daemon's error classes (org.psclogin.Auth1.Error.*, common/errors.hpp)
-// to PAM return codes and the line the user sees (SPEC §6). pam_psc(8) documents it.
+// to PAM return codes and the line the user sees (design §6). pam_psc(8) documents it.
 #pragma once
 
 #include "messages.hpp"

@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 constexpr std::uint32_t kPassiveSliceMs = 5000; // how long one WaitLogin may block
 constexpr std::uint32_t kAfterEnterMs = 3000;   // after Enter: the approval may be just behind
 constexpr auto kInfoEvery = 30s;                // remaining-time line while waiting silently
-constexpr auto kDefaultTimeout = 180s;          // SPEC §9, when the daemon gives no expiry
+constexpr auto kDefaultTimeout = 180s;          // design §9, when the daemon gives no expiry
 constexpr std::size_t kMaxPaste = 2048;         // the daemon caps D-Bus strings at 1 KiB
 constexpr int kMaxChoiceAttempts = 3;
 

@@ -38,7 +38,7 @@ struct AuthResult {
 // Logs `e`, shows the user the table's line (error_map.hpp) and returns its PAM code.
 [[nodiscard]] int report_failure(Conversation& conv, Log& log, Lang lang, const Error& e);
 
-// Over SSH, or with prompt=always, the wait is an echo-on prompt (SPEC §6).
+// Over SSH, or with prompt=always, the wait is an echo-on prompt (design §6).
 [[nodiscard]] bool use_prompt(PromptMode mode, std::string_view rhost) noexcept;
 
 } // namespace psc::pam

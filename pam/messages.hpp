@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Every line pam_psc shows, in French and English (SPEC §6), in one table. Lines are short: a
+// Every line pam_psc shows, in French and English (design §6), in one table. Lines are short: a
 // prompt over SSH or a GDM label has little room.
 #pragma once
 

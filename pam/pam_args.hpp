@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// pam_psc(8) module arguments (SPEC §6), parsed into one per-call options struct (as pam_faillock
+// pam_psc(8) module arguments (design §6), parsed into one per-call options struct (as pam_faillock
 // does): no globals, defaults first, then the arguments. Unknown arguments and bad values are
 // reported as warnings for the caller to log, and ignored (the default stays in force).
 #pragma once

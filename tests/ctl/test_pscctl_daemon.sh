@@ -1,5 +1,5 @@
 #!/bin/bash
-# pscctl's daemon and provider commands (SPEC §1) against the real stack of
+# pscctl's daemon and provider commands (design §1) against the real stack of
 # tests/support/psc-stack.sh: status with and without psc-authd, sessions as root and refused as
 # a test user, jwks refresh rate-limited and allowed, map for a mapped and an unmapped idNat,
 # discover against mock-psc, and a CIBA login approved by mock-psc's script. Each case checks the
@@ -100,7 +100,7 @@ login_ciba_approved() {
     expect 0 "OK: user=claire idnat=$STACK_MEDECIN" && expect 0 "check that your phone shows"
 }
 
-# The code flow with the browser's final address pasted on stdin (the paste-back of SPEC §2.2).
+# The code flow with the browser's final address pasted on stdin (the paste-back of design §2.2).
 login_code_pasted() {
     local fifo=$STACK_DIR/login-in out=$STACK_DIR/login-out url="" back i pid rc=0
     mkfifo "$fifo"

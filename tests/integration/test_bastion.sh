@@ -1,5 +1,5 @@
 #!/bin/bash
-# A bastion (SPEC §2.1, confirm_code): the redirect_uri is a public https address that a reverse
+# A bastion (design §2.1, confirm_code): the redirect_uri is a public https address that a reverse
 # proxy forwards to psc-authd's listener, so any browser can deliver a login's callback — a link
 # sent to a clinician ("please sign in") would log its sender in as them. With confirm_code = auto
 # such a callback's page shows a code, and the login completes only once the person at the prompt

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Who may ask for what (SPEC §4-5), end to end: bus callers checked from the kernel's credentials
+# Who may ask for what (design §4-5), end to end: bus callers checked from the kernel's credentials
 # (non-root callers only for themselves, by effective uid, never from arguments), logins bound to
 # their connection (cancelled when it leaves, invisible to any other), the bus policy (only root
 # owns org.psclogin.Auth1), argument limits, and the mapping and authorization rules deciding a
@@ -109,7 +109,7 @@ caller_arguments_checked() {
     expect_error Invalid flow_not_allowed
 }
 
-# SPEC §9: 4 pending logins per user; all go when their connection does.
+# design §9: 4 pending logins per user; all go when their connection does.
 caller_per_user_limit() {
     must_start claire login code || return 1
     local i
@@ -166,7 +166,7 @@ map_unmapped_account() {
         "$ANS_TEST daemon" "$KINE ghost"
 }
 
-# SPEC §9: four remote logins for claire (from another address) never make the console answer
+# design §9: four remote logins for claire (from another address) never make the console answer
 # Busy; remote logins are limited per user and per source; an uncollected outcome holds no slot.
 limits_local_seat_never_locked_out() {
     local i

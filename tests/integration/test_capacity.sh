@@ -1,5 +1,5 @@
 #!/bin/bash
-# One daemon for a whole bastion (SPEC §9): max_pending logins held open at once on a dbus-daemon
+# One daemon for a whole bastion (design §9): max_pending logins held open at once on a dbus-daemon
 # with the stock system-bus limits (512 match rules per connection: a rule per login once killed
 # psc-authd at about 510 pending logins), the daemon alive and answering throughout, the limit
 # answered Busy, and everything released when the callers go.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The authorization code flow end to end (SPEC §2.1-2.2): psc-authd on a private bus, mock-psc,
+# The authorization code flow end to end (design §2.1-2.2): psc-authd on a private bus, mock-psc,
 # the scripted browser (curl) through the wallet's real login form or its approve shortcut,
 # headless chromium landing on the daemon's callback page, paste-back, cancel, the login
 # timeout, and a flood of bogus-state callbacks while a real login completes.
@@ -76,7 +76,7 @@ code_paste_back() {
         fail "the audit line lacks the service and rhost: $(audit_end_line "$LOGIN_ID")"
 }
 
-# Another login's address does not end this one; the user may paste again (SPEC §2.2).
+# Another login's address does not end this one; the user may paste again (design §2.2).
 code_paste_foreign_address() {
     must_start claire login code || return 1
     local old

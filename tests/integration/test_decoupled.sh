@@ -1,5 +1,5 @@
 #!/bin/bash
-# The decoupled flows end to end (SPEC §2.3-2.4): CIBA in poll mode against mock-psc's scripted
+# The decoupled flows end to end (design §2.3-2.4): CIBA in poll mode against mock-psc's scripted
 # backchannel (approve, deny, slow_down, a transient 5xx while polling, an unknown login_hint,
 # the caller leaving mid-poll), then, on a second stack with a generic provider (PSC has no
 # device grant), the device grant approved on the wallet's device page, and both flows running
@@ -264,7 +264,7 @@ run_some_cases ciba_success ciba_channel_card ciba_deny ciba_slow_down ciba_tran
 
 stack_stop
 
-# Push fatigue (SPEC §9): a burst of 2 pushes per person and side, then one an hour; a refusal on
+# Push fatigue (design §9): a burst of 2 pushes per person and side, then one an hour; a refusal on
 # the phone stops that side's pushes for an hour.
 ciba_push_storm_cut() {
     local before i started=0 refused=0

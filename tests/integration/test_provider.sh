@@ -1,8 +1,9 @@
 #!/bin/bash
-# The provider unreachable or wrong (SPEC §3, fail closed): a discovery URL that answers 404 (discovery_not_found), the
-# provider going down between StartLogin and the callback (the token exchange fails), and the
-# daemon started while the provider is down. Every one ends in org.psclogin.Auth1.Error.Unavailable
-# with the transport's reason, the daemon keeps answering on the bus, and nothing is accepted.
+# The provider unreachable or wrong (design §3, fail closed): a discovery URL that answers 404
+# (discovery_not_found), the provider going down between StartLogin and the callback (the token
+# exchange fails), and the daemon started while the provider is down. Every one ends in
+# org.psclogin.Auth1.Error.Unavailable with the transport's reason, the daemon keeps answering on
+# the bus, and nothing is accepted.
 PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=integ-lib.sh
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"

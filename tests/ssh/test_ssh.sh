@@ -1,5 +1,5 @@
 #!/bin/bash
-# SSH end to end (issue #5 item 5): the real OpenSSH client, on a pty, logs in to a real sshd on
+# SSH end to end: the real OpenSSH client, on a pty, logs in to a real sshd on
 # loopback whose PAM stack is examples/pam.d/sshd with pam_psc.so from the build, against the real
 # psc-authd on a private bus and mock-psc. One case per run:
 #
@@ -117,7 +117,7 @@ expect_user_line() { # USER: the session printed exactly this user name on a lin
 # psc-authd's audit line (daemon/audit.hpp) for the end of claire's login.
 ended_claire='PSC_EVENT="login_end" PAM_USER="claire"'
 
-# The prompt pam_psc ends with over SSH (SPEC §6): OpenSSH shows info text only with a prompt.
+# The prompt pam_psc ends with over SSH (design §6): OpenSSH shows info text only with a prompt.
 PROMPT_PASTE='paste the address: $'
 PROMPT_ENTER='once approved: $'
 PROMPT_CLOSE='Press Enter to close: $'

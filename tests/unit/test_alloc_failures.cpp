@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Allocation failures injected along a whole login (SPEC "fail closed"): the engine is created,
+// Allocation failures injected along a whole login (design §3: fail closed): the engine is created,
 // loads the provider from a real mock-psc, starts a code-flow login, takes the pasted-back
 // address, exchanges the code, validates the ID token, fetches UserInfo, decides, and is
 // destroyed — with the Nth operator new on this thread throwing std::bad_alloc, for many N. Each

@@ -88,7 +88,7 @@ void optional_fields_left_out(void**) {
     assert_string_equal(field(f, "PAM_TTY").c_str(), "<absent>");
     assert_string_equal(field(f, "PSC_LOGIN_ID").c_str(), "<absent>");
     assert_string_equal(field(f, "PSC_CALLER_UID").c_str(), "<absent>");
-    assert_string_equal(field(f, "PAM_RHOST").c_str(), "10.0.0.7"); // SPEC §8 fields always
+    assert_string_equal(field(f, "PAM_RHOST").c_str(), "10.0.0.7"); // design §8 fields always
 }
 
 // A hostile value cannot start a new line or a new journal field.

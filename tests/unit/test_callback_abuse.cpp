@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The callback listener under abuse and its waiting pages (SPEC §9): a page that waits for the
+// The callback listener under abuse and its waiting pages (design §9): a page that waits for the
 // login's outcome (suspended, bounded), connections that never finish their headers (idle or
 // trickling: cut at a deadline from accept that bytes cannot renew), and a flood of 1,000 idle
 // loopback connections that must not delay a real browser's callback by a second.

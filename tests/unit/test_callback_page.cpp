@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The result page of the code flow (SPEC §2 item 1): bilingual, self-contained, never a redirect,
+// The result page of the code flow (design §2 item 1): bilingual, self-contained, never a redirect,
 // and a reason from the provider can never become markup or terminal control sequences.
 #include "callback_page.hpp"
 #include "testing.hpp"

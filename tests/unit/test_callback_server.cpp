@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The local callback listener (SPEC §2 item 1, §9) in a real sd-event loop, with real HTTP clients
-// on other threads (raw sockets where exact bytes matter, the project's HttpClient elsewhere), and
-// the result page it serves. Assertions run on the main thread only (CMocka longjmps).
+// The local callback listener (design §2 item 1, §9) in a real sd-event loop, with real HTTP
+// clients on other threads (raw sockets where exact bytes matter, the project's HttpClient
+// elsewhere), and the result page it serves. Assertions run on the main thread only (CMocka
+// longjmps).
 #include "callback_rig.hpp"
 
 

@@ -555,7 +555,7 @@ static void test_http_timeouts(void**) {
 
 // ---- sections and keys ----
 
-// SPEC §7: a misspelt key or section is a rule the operator believes applied — an error.
+// design §7: a misspelt key or section is a rule the operator believes applied — an error.
 static void test_unknown_key_and_section_are_errors(void**) {
     ConfigDiagnostics d;
     auto r = text(with(kGeneric, "colour = blue\n[theme]\nx = 1\n"), &d);
@@ -573,7 +573,7 @@ static void test_unknown_key_and_section_are_errors(void**) {
     expect_error_at(with(kGeneric, "[mappings]\nmap_file = /x\n"), "unknown_section", 5);
 }
 
-// SPEC §4: a rule that reads UserInfo with userinfo = no is refused, not silently dropped.
+// design §4: a rule that reads UserInfo with userinfo = no is refused, not silently dropped.
 static void test_rules_need_userinfo(void**) {
     const std::string no_ui = std::string(kGeneric) + "userinfo = no\n";
     expect_error_at(no_ui + "[mapping]\nallow_professions = 10\n", "rule_needs_userinfo", 7);
@@ -583,7 +583,7 @@ static void test_rules_need_userinfo(void**) {
     assert_ok(text(no_ui + "[mapping]\nallow_idnat = 810001234567\n"));
 }
 
-// SPEC §4: one placeholder, so a template is one-to-one and invertible.
+// design §4: one placeholder, so a template is one-to-one and invertible.
 static void test_template_one_placeholder(void**) {
     expect_error_at(with(kGeneric, "[mapping]\nusername_template = p{rpps}-{idnat_digits}\n"),
                     "bad_template", 6);

@@ -21,7 +21,7 @@ static void test_every_errc_has_a_distinct_dbus_name(void**) {
 }
 
 static void test_spec_names(void**) {
-    // Names SPEC §5 fixes; the PAM module and operators' scripts rely on them.
+    // Names design §5 fixes; the PAM module and operators' scripts rely on them.
     assert_true(dbus_error_name(Errc::denied) == "org.psclogin.Auth1.Error.Denied");
     assert_true(dbus_error_name(Errc::timeout) == "org.psclogin.Auth1.Error.Timeout");
     assert_true(dbus_error_name(Errc::unavailable) == "org.psclogin.Auth1.Error.Unavailable");

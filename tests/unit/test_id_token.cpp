@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// ID token claims (OIDC Core §3.1.3.7, SPEC §3) and the OpenID RP conformance cases: one test per
+// ID token claims (OIDC Core §3.1.3.7, design §3) and the OpenID RP conformance cases: one test per
 // rule, each asserting the exact rejection reason.
 #include "id_token.hpp"
 #include "jwk.hpp"

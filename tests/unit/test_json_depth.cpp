@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// [limits] json_max_depth (SPEC §9) reaches every JSON parser psc-authd runs on provider data:
+// [limits] json_max_depth (design §9) reaches every JSON parser psc-authd runs on provider data:
 // discovery, JWKS, token/CIBA/device responses, UserInfo and ID token claims take the configured
 // depth through their options, and the daemon copies it from the configuration. Each document
 // below is valid except for one member nested 10 deep: refused at depth 8, accepted at the default.

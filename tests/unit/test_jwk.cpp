@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// JWK/JWKS parsing (RFC 7517/7518/8037, SPEC §3): usable keys kept, every unusable one skipped with
-// its own reason, a JWKS with no usable key refused.
+// JWK/JWKS parsing (RFC 7517/7518/8037, design §3): usable keys kept, every unusable one skipped
+// with its own reason, a JWKS with no usable key refused.
 #include "base64url.hpp"
 #include "jwk.hpp"
 #include "jws.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// JWS verification and signing (RFC 7515/7518/8037, SPEC §3): the algorithm comes from the local
+// JWS verification and signing (RFC 7515/7518/8037, design §3): the algorithm comes from the local
 // allow-list, the key from the JwkSet, and every forged shape is refused with its own reason.
 #include "base64url.hpp"
 #include "jwk.hpp"

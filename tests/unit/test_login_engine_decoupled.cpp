@@ -67,7 +67,7 @@ Config test_config() {
     return c;
 }
 
-// A generic provider offering the device grant (off in the PSC profiles, SPEC §2.4).
+// A generic provider offering the device grant (off in the PSC profiles, design §2.4).
 Config generic_config() {
     Config c = test_config();
     c.provider.profile = Profile::generic;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// SPEC §8: psc-authd never logs a token, code, state, secret or callback address. The real binary
+// design §8: psc-authd never logs a token, code, state, secret or callback address. The real binary
 // runs on a private bus against mock-psc (client_secret_basic with the mock's secret), with the
 // nss_wrapper test accounts, and writes its audit events on stderr (--log-target=stderr: the same
 // KEY="value" fields the journal gets). A scripted browser approves at the wallet

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The one table from the daemon's errors to PAM codes (SPEC §6), how D-Bus errors are read, and
+// The one table from the daemon's errors to PAM codes (design §6), how D-Bus errors are read, and
 // the account decision.
 #include "bus_client.hpp"
 #include "decision.hpp"

@@ -60,7 +60,7 @@ static void test_every_message_has_both_languages(void**) {
         assert_false(text(id, Lang::fr).empty());
         assert_false(text(id, Lang::en).empty());
         assert_true(text(id, Lang::fr) != text(id, Lang::en));
-        assert_true(text(id, Lang::en).size() < 80); // short lines (SPEC §6)
+        assert_true(text(id, Lang::en).size() < 80); // short lines (design §6)
     }
 }
 
