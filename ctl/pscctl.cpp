@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// pscctl: the administrator's command line for psc-login (SPEC §1).
+// pscctl: the administrator's command line for psc-login (design §1).
 #include "commands.hpp"
 
 #include <cstdio>
@@ -27,7 +27,7 @@ constexpr Command kCommands[] = {
 };
 
 void usage(std::FILE* out) {
-    std::fputs("Usage: pscctl COMMAND [OPTIONS...]\n\nCommands:\n", out);
+    std::fputs("Usage: pscctl COMMAND [OPTIONS...]\n       pscctl --version\n\nCommands:\n", out);
     for (const auto& c : kCommands)
         std::fprintf(out, "  %-18.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
@@ -44,6 +44,10 @@ int main(int argc, char** argv) try {
     const std::string_view name = argv[1];
     if (name == "-h" || name == "--help") {
         usage(stdout);
+        return psc::ctl::kExitOk;
+    }
+    if (name == "--version") {
+        std::printf("pscctl %s\n", PSC_VERSION);
         return psc::ctl::kExitOk;
     }
     for (const auto& c : kCommands)

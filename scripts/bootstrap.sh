@@ -15,6 +15,7 @@ PKGS="
   openssh-server openssh-client
   curl ca-certificates
   man-db groff-base
+  debhelper dpkg-dev fakeroot lintian debootstrap
   chromium
 "
 

@@ -31,6 +31,16 @@ expect_line() { # NAME LINE: $out must contain LINE exactly
     fi
 }
 
+# pscctl --version names the release; the bash completion offers every command.
+want_version=$(sed -n "s/^  version: '\(.*\)',$/\1/p" "$examples/../meson.build")
+[ "$("$pscctl" --version)" = "pscctl $want_version" ] || fail "--version: $("$pscctl" --version)"
+completion=$(cd "$(dirname "$0")/../ctl" && pwd)/pscctl.bash-completion
+words=$(bash -c 'source "$1"; COMP_WORDS=(pscctl ""); COMP_CWORD=1; _pscctl; echo "${COMPREPLY[*]}"' \
+    _ "$completion")
+for c in $("$pscctl" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p'); do
+    grep -qw -- "$c" <<<"$words" || fail "completion lacks the command $c"
+done
+
 # One client certificate and key for every site (generated now), a PAM directory with the services
 # the configurations name, and a map whose account exists on every Debian system (nobody).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
