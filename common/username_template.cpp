@@ -66,7 +66,7 @@ struct TemplateParts {
     std::string_view prefix, placeholder, suffix;
 };
 
-// Exactly one placeholder (the config check refuses anything else).
+// Exactly one {...} (whether it is a known placeholder is expand_placeholder's to say).
 std::optional<TemplateParts> split_template(std::string_view tmpl) {
     const std::size_t open = tmpl.find('{');
     if (open == std::string_view::npos)
@@ -76,7 +76,7 @@ std::optional<TemplateParts> split_template(std::string_view tmpl) {
         return std::nullopt;
     TemplateParts p{tmpl.substr(0, open), tmpl.substr(open, close - open + 1),
                     tmpl.substr(close + 1)};
-    if (p.suffix.find('{') != std::string_view::npos || !is_username_template_placeholder(p.placeholder))
+    if (p.suffix.find('{') != std::string_view::npos)
         return std::nullopt;
     return p;
 }
@@ -100,19 +100,10 @@ Result<std::string> expand_username_template(std::string_view tmpl, std::string_
     // Exactly one placeholder, checked here too and not only by the config loader: a template
     // without one would give every idNat the same account.
     const auto parts = split_template(tmpl);
-    if (!parts) {
-        const std::size_t open = tmpl.find('{');
-        if (open != std::string_view::npos && tmpl.find('}', open) != std::string_view::npos) {
-            const std::string_view var = tmpl.substr(open, tmpl.find('}', open) - open + 1);
-            if (!is_username_template_placeholder(var))
-                return make_error(Errc::config, "template_variable",
-                                  "unknown placeholder " + std::string(var) +
-                                      " in username_template");
-        }
+    if (!parts)
         return make_error(Errc::config, "template_syntax",
                           "username_template needs exactly one placeholder ({idnat}, "
                           "{idnat_lower}, {idnat_digits} or {rpps})");
-    }
     auto part = expand_placeholder(parts->placeholder, idnat);
     if (!part)
         return std::move(part).error();
@@ -150,7 +141,7 @@ std::optional<std::string> username_template_idnat(std::string_view tmpl, std::s
 
 std::string describe_username_template(std::string_view tmpl) {
     const auto parts = split_template(tmpl);
-    if (!parts)
+    if (!parts || !is_username_template_placeholder(parts->placeholder))
         return "invalid template";
     const std::string t(tmpl);
     if (parts->placeholder == "{rpps}") {

@@ -51,18 +51,15 @@ Result<UserMap> read_user_map(const std::string& path, uid_t trusted_owner) {
 // link's own inode never matches the file's, so each of those takes the full, checked read.
 Result<const UserMap*> MapFileCache::get(const std::string& path) {
     struct stat st {};
-    if (map_ && settled_ && ::lstat(path.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_ &&
-        st.st_size == size_ && same_time(st.st_mtim, mtime_) && same_time(st.st_ctim, ctime_))
+    if (map_ && settled_ && ::lstat(path.c_str(), &st) == 0 && st.st_dev == dev_ &&
+        st.st_ino == ino_ && st.st_size == size_ && same_time(st.st_mtim, mtime_) &&
+        same_time(st.st_ctim, ctime_))
         return &*map_;
     auto f = read_file_checked(path, map_rules(trusted_owner_));
     if (!f) {
         map_.reset();
         return unusable(path, f.error());
     }
-    const bool same = map_ && settled_ && f->dev == dev_ && f->ino == ino_ &&
-                      f->mtime.tv_sec == mtime_.tv_sec && f->mtime.tv_nsec == mtime_.tv_nsec;
-    if (same)
-        return &*map_;
     auto parsed = UserMap::parse(f->content, path);
     if (!parsed) {
         map_.reset();
