@@ -4,12 +4,15 @@
 #include "config.hpp"
 
 #include "config_internal.hpp"
+#include "config_values.hpp"
 #include "file_io.hpp"
 #include "owned.hpp"
 #include "strutil.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <initializer_list>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -212,6 +215,47 @@ void build(LoadState& st, const std::vector<IniDocument>& docs) {
         config_detail::validate_config(st);
 }
 
+// The proxy keys win over the environment; a bad environment value is an error like a bad key
+// (a half-read proxy setting would send provider traffic somewhere the operator did not mean).
+void resolve_proxy(LoadState& st, bool use_environment) {
+    auto& p = st.cfg.provider;
+    const auto from_env = [&](std::initializer_list<const char*> names, auto&& apply) {
+        if (!use_environment)
+            return;
+        for (const char* name : names) {
+            const char* v = std::getenv(name);
+            if (v == nullptr || *v == '\0')
+                continue;
+            const std::string where = std::string("environment variable ") + name;
+            if (auto st2 = apply(where, std::string_view(v)); !st2)
+                st.diag.error("environment", 0, st2.error().reason, st2.error().message);
+            return;
+        }
+    };
+    if (config_detail::set_explicitly(st, "provider", "https_proxy")) {
+        const auto loc = config_detail::locate(st, "provider", "https_proxy");
+        if (!p.https_proxy.empty())
+            p.proxy_origin = loc.file + ":" + std::to_string(loc.line);
+    } else {
+        from_env({"https_proxy", "HTTPS_PROXY"}, [&](const std::string& where, std::string_view v) {
+            auto url = parse_proxy_url(where, v);
+            if (!url)
+                return Status(std::move(url).error());
+            p.https_proxy = std::move(*url);
+            p.proxy_origin = where;
+            return Status{};
+        });
+    }
+    if (!config_detail::set_explicitly(st, "provider", "no_proxy"))
+        from_env({"no_proxy", "NO_PROXY"}, [&](const std::string& where, std::string_view v) {
+            auto list = parse_no_proxy(where, v);
+            if (!list)
+                return Status(std::move(list).error());
+            p.no_proxy = std::move(*list);
+            return Status{};
+        });
+}
+
 Result<Config> finish(LoadState& st, std::size_t errors_before) {
     if (st.diag.errors.size() == errors_before)
         return std::move(st.cfg);
@@ -236,6 +280,7 @@ Result<Config> load_config(const std::string& path, const LoadOptions& opts,
         if (read_and_parse(f, opts.trusted_owner, d, docs))
             st.cfg.files.push_back(f);
     build(st, docs);
+    resolve_proxy(st, opts.proxy_environment);
     if (opts.check_files)
         config_detail::check_config_files(st, opts.trusted_owner);
     return finish(st, errors_before);
@@ -256,6 +301,7 @@ Result<Config> load_config_from_text(std::string_view name, std::string_view tex
     docs.push_back(parse_ini(name, text, d));
     st.cfg.files.emplace_back(name);
     build(st, docs);
+    resolve_proxy(st, false);
     return finish(st, errors_before);
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace psc {
@@ -88,6 +89,14 @@ struct ProviderConfig {
     Seconds http_timeout{30};
     Seconds discovery_refresh{3600};
     Seconds jwks_refresh{3600};
+    // Outbound proxy for every provider request, "http://host:port"; empty: direct. Set by the
+    // https_proxy key ("none" = direct), else (LoadOptions::proxy_environment) by the https_proxy
+    // / HTTPS_PROXY environment variables. proxy_origin says which, for status and check-config.
+    std::string https_proxy;
+    std::vector<std::string> no_proxy; // loopback is always reached directly
+    std::string proxy_origin;          // "", a "file:line", or "environment variable NAME"
+    // Fixed parameters added to the authorization request (e.g. kc_idp_hint for a broker).
+    std::vector<std::pair<std::string, std::string>> extra_auth_params;
 };
 
 struct CallbackConfig {
@@ -186,6 +195,10 @@ struct LoadOptions {
     // Open the secret and certificate files named in the config (mode, owner, readable) while
     // loading, so a bad file stops the daemon at start rather than at the first login.
     bool check_files = true;
+    // Take the proxy from the environment (https_proxy, HTTPS_PROXY, no_proxy, NO_PROXY) when
+    // the file does not set it: psc-authd and pscctl, never the PAM module (whose environment
+    // belongs to the application that loaded it).
+    bool proxy_environment = false;
 };
 
 // Loads `path` and its drop-ins. On failure the Error carries the first issue's reason and

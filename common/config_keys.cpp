@@ -250,6 +250,45 @@ Status set_max_age(Config& c, Sv key, Sv v) {
     return assign(parse_duration(key, v, seconds(0), hours(24 * 7)), c.provider.max_age);
 }
 
+// "none" (or empty) = direct, whatever the environment says.
+Status set_https_proxy(Config& c, Sv key, Sv v) {
+    if (v.empty() || v == "none") {
+        c.provider.https_proxy.clear();
+        return {};
+    }
+    return assign(parse_proxy_url(key, v), c.provider.https_proxy);
+}
+
+// "name=value name2=value2": names of [A-Za-z0-9_.-], values of printable ASCII without spaces
+// (percent-encoded when sent), each name once, none that psc-login sets itself.
+Status set_extra_auth_params(Config& c, Sv key, Sv v) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& item : split_ws(v)) {
+        const auto eq = item.find('=');
+        const std::string name = item.substr(0, eq);
+        const bool name_ok =
+            eq != std::string::npos && !name.empty() &&
+            std::all_of(name.begin(), name.end(), [](char ch) {
+                return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' ||
+                       ch == '.';
+            });
+        if (!name_ok || item.size() == eq + 1)
+            return make_error(Errc::config, "bad_auth_param",
+                              "invalid item " + q(item) + " in " + std::string(key) +
+                                  " (expected name=value, e.g. kc_idp_hint=psc)");
+        if (is_reserved_auth_param(name))
+            return make_error(Errc::config, "auth_param_reserved",
+                              std::string(key) + " may not set " + q(name) +
+                                  ": psc-login sets it itself, or it would change the flow");
+        if (std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == name; }))
+            return make_error(Errc::config, "bad_auth_param",
+                              q(name) + " appears twice in " + std::string(key));
+        out.emplace_back(name, item.substr(eq + 1));
+    }
+    c.provider.extra_auth_params = std::move(out);
+    return {};
+}
+
 Status set_listen(Config& c, Sv key, Sv v) {
     auto l = parse_listen(key, v);
     if (!l)
@@ -359,6 +398,11 @@ const KeyDef kKeys[] = {
                        c.provider.discovery_refresh);
      },
      nullptr},
+    {"provider", "https_proxy", set_https_proxy, nullptr},
+    {"provider", "no_proxy",
+     [](Config& c, Sv k, Sv v) { return assign(parse_no_proxy(k, v), c.provider.no_proxy); },
+     nullptr},
+    {"provider", "extra_auth_params", set_extra_auth_params, nullptr},
     {"provider", "jwks_refresh",
      [](Config& c, Sv k, Sv v) {
          return assign(parse_duration(k, v, minutes(1), hours(24 * 7)), c.provider.jwks_refresh);

@@ -4,8 +4,10 @@
 #include "strutil.hpp"
 #include "username_template.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <array>
+#include <cctype>
 #include <limits>
 #include <netinet/in.h>
 
@@ -177,6 +179,72 @@ Result<ConfigUrl> parse_config_url(std::string_view key, std::string_view v) {
         return bad("missing or malformed host");
     out.loopback = is_loopback_host(out.host);
     return out;
+}
+
+Result<std::string> parse_proxy_url(std::string_view key, std::string_view v) {
+    const auto bad = [&](std::string_view why) -> Error {
+        return make_error(Errc::config, "bad_proxy",
+                          "invalid proxy " + q(v) + " for " + std::string(key) + " (" +
+                              std::string(why) + ")");
+    };
+    for (char c : v) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return bad("only printable ASCII without spaces is allowed");
+    }
+    std::string_view rest = v;
+    if (const auto sep = rest.find("://"); sep != std::string_view::npos) {
+        if (ascii_lower(rest.substr(0, sep)) != "http")
+            return bad("only http:// proxies are supported: psc-login tunnels every request "
+                       "with CONNECT, so TLS stays end to end with the provider");
+        rest.remove_prefix(sep + 3);
+    }
+    if (!rest.empty() && rest.back() == '/')
+        rest.remove_suffix(1);
+    if (rest.find('@') != std::string_view::npos)
+        return make_error(Errc::config, "proxy_credentials",
+                          std::string(key) + " must not carry a user name or password: let the "
+                                             "proxy accept this host's address instead");
+    if (rest.find_first_of("/?#") != std::string_view::npos)
+        return bad("expected http://host:port, without a path");
+    std::string host;
+    bool ipv6 = false;
+    if (!split_authority(rest, host, ipv6))
+        return bad("missing or malformed host or port");
+    const std::string_view tail = ipv6 ? rest.substr(rest.find(']') + 1) : rest.substr(host.size());
+    if (tail.empty())
+        return bad("the port is required, e.g. http://proxy.example.org:3128");
+    return "http://" + std::string(rest);
+}
+
+Result<std::vector<std::string>> parse_no_proxy(std::string_view key, std::string_view v) {
+    std::string spaced(v);
+    std::replace(spaced.begin(), spaced.end(), ',', ' ');
+    auto list = split_ws(spaced);
+    for (const auto& e : list) {
+        const bool ok = e == "*" || std::all_of(e.begin(), e.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                                   c == '-' || c == ':' || c == '/' || c == '[' || c == ']';
+                        });
+        if (!ok)
+            return make_error(Errc::config, "bad_no_proxy",
+                              "invalid entry " + q(e) + " in " + std::string(key) +
+                                  " (expected host names, .domain suffixes, addresses, "
+                                  "CIDR ranges or *)");
+    }
+    return list;
+}
+
+bool is_reserved_auth_param(std::string_view name) noexcept {
+    static constexpr std::string_view kReserved[] = {
+        "response_type", "client_id",     "redirect_uri",   "scope",
+        "state",         "nonce",         "code_challenge", "code_challenge_method",
+        "acr_values",    "max_age",       "prompt",         "login_hint",
+        "response_mode", "request",       "request_uri",    "claims",
+        "id_token_hint", "registration",  "code_verifier",  "client_secret",
+        "client_assertion", "client_assertion_type"};
+    const std::string lower = ascii_lower(name);
+    return std::find(std::begin(kReserved), std::end(kReserved), lower) != std::end(kReserved);
 }
 
 bool is_loopback_host(std::string_view host) noexcept {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace psc {
 
@@ -37,6 +38,20 @@ struct ConfigUrl {
 // An absolute http(s) URL with a host, no userinfo, no fragment, no spaces. Whether plain http is
 // allowed is decided later, once allow_insecure_http is known. Reason: bad_url.
 [[nodiscard]] Result<ConfigUrl> parse_config_url(std::string_view key, std::string_view v);
+// An outbound proxy for provider requests: "http://host:port" (the scheme may be left out, as in
+// the usual https_proxy environment variable; a trailing "/" is allowed). Only plain-HTTP proxies
+// that tunnel with CONNECT; the port is required (curl would otherwise guess 1080); no user
+// information (the configuration file is world-readable, and so is a process's environment to
+// its owner). Returns the normalised "http://host:port". Reasons: bad_proxy, proxy_credentials.
+[[nodiscard]] Result<std::string> parse_proxy_url(std::string_view key, std::string_view v);
+// no_proxy: host names, domain suffixes (".example.org"), IP addresses, CIDR ranges or "*",
+// separated by commas and/or spaces. Reason: bad_no_proxy.
+[[nodiscard]] Result<std::vector<std::string>> parse_no_proxy(std::string_view key,
+                                                              std::string_view v);
+// The authorization-request parameters psc-login sets itself or that would change the flow or
+// its protections; extra_auth_params may not name them.
+[[nodiscard]] bool is_reserved_auth_param(std::string_view name) noexcept;
+
 // 127.0.0.1, ::1 or localhost: the only hosts plain http may reach (design §3 "HTTP").
 [[nodiscard]] bool is_loopback_host(std::string_view host) noexcept;
 

@@ -105,6 +105,17 @@ void print_summary(const Config& c, const Args& args) {
     std::printf("id_token_algs: %s\n", join(p.id_token_algs).c_str());
     std::printf("acr: request %s, accept %s, missing %s\n", join(p.acr_values).c_str(),
                 join(p.acr_accept).c_str(), std::string(to_string(p.acr_missing)).c_str());
+    if (p.https_proxy.empty())
+        std::puts("proxy: none (direct)");
+    else
+        std::printf("proxy: %s (from %s), not for: %s\n", p.https_proxy.c_str(),
+                    p.proxy_origin.c_str(), join(p.no_proxy).c_str());
+    if (!p.extra_auth_params.empty()) {
+        std::string extra;
+        for (const auto& [name, value] : p.extra_auth_params)
+            extra += (extra.empty() ? "" : " ") + name + "=" + value;
+        std::printf("extra_auth_params: %s\n", extra.c_str());
+    }
     if (c.callback.redirect_uri.empty())
         std::printf("callback: %s%s%s:%u\n", c.callback.listen_ipv6 ? "[" : "",
                     c.callback.listen_host.c_str(), c.callback.listen_ipv6 ? "]" : "",
@@ -127,6 +138,7 @@ int cmd_check_config(int argc, char** argv) {
     if (auto rc = parse_check_args(argc, argv, args))
         return *rc;
     LoadOptions opts;
+    opts.proxy_environment = true;
     // Run as root this is exactly psc-authd's check. As another user, files that user owns are
     // trusted too, so a draft can be checked before it is installed.
     opts.trusted_owner = ::geteuid();

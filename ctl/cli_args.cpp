@@ -44,6 +44,7 @@ std::optional<std::string> option(const ParsedArgs& a, std::string_view name) {
 
 Result<Config> load_config_for_cli(const std::string& path, bool quiet_note) {
     LoadOptions opts;
+    opts.proxy_environment = true;
     // As check-config: root sees exactly psc-authd's view; another user may check a draft.
     opts.trusted_owner = ::geteuid();
     if (opts.trusted_owner != 0 && !quiet_note)

@@ -105,6 +105,7 @@ Result<std::unique_ptr<CodeLogin>> CodeLogin::create(const FlowContext& ctx, std
     params.acr_values = space_joined(p.acr_values);
     if (p.max_age)
         params.max_age = p.max_age->count();
+    params.extra = p.extra_auth_params;
     auto auth = make_auth_request(params);
     if (!auth)
         return std::move(auth).error();

@@ -7,7 +7,9 @@
 #include "login_backend.hpp"
 #include "result.hpp"
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <systemd/sd-event.h>
 
 namespace psc {
@@ -15,7 +17,10 @@ namespace psc {
 // The login engine (daemon/login_engine.hpp): provider state, callback listener, code flow.
 // Fails (and the daemon refuses to start) when the client secret cannot be read or the callback
 // address cannot be bound.
-[[nodiscard]] Result<std::unique_ptr<LoginBackend>> make_login_backend(const Config& cfg,
-                                                                       sd_event* event);
+// `log` receives the lines an operator needs in the journal beyond the audit events (the provider
+// failing to load and recovering); may be empty.
+using DaemonLog = std::function<void(const std::string& line)>;
+[[nodiscard]] Result<std::unique_ptr<LoginBackend>>
+make_login_backend(const Config& cfg, sd_event* event, DaemonLog log = {});
 
 } // namespace psc

@@ -467,8 +467,10 @@ void LoginEngine::complete(BackendLoginId id, LoginOutcome r) {
     if (!r.result && r.result.error().reason == "access_denied" &&
         std::holds_alternative<std::unique_ptr<CibaLogin>>(p.flow))
         pushes_.denied(p.subject.request.user, !p.subject.request.rhost.empty(), now_usec());
-    it->second->outcome = std::move(r);
+    // Posted before it is recorded: if posting fails (out of memory), no outcome is left stranded
+    // undelivered, and the deadline (or the flow's own retry) still ends the login.
     post(id);
+    it->second->outcome = std::move(r);
 }
 
 // Nothing may cross sd-event's C callback.

@@ -34,12 +34,14 @@ Result<std::unique_ptr<ProviderState>> ProviderState::create(sd_event* event, Ht
             return std::move(md).error();
         p->metadata_ = std::move(*md);
         p->static_metadata_ = true;
+        p->discovery_at_ = std::chrono::system_clock::now();
     }
     if (!cfg.provider.jwks_file.empty()) {
         auto keys = JwksCache::from_file(cfg.provider.jwks_file, cfg.limits.json_max_depth);
         if (!keys)
             return std::move(keys).error();
         p->jwks_ = std::move(*keys);
+        p->jwks_at_ = std::chrono::system_clock::now();
     }
     return p;
 }
@@ -78,6 +80,76 @@ void ProviderState::schedule(SdEventSourcePtr& timer, std::chrono::seconds delay
         timer = SdEventSourcePtr(s);
 }
 
+// One event per change: the first success (or the first after failures), and each failure whose
+// text differs from the last one reported for that part — not one per retry.
+// Last in each handler and never throwing: a log line that cannot be built (out of memory) must
+// not keep a waiting login from its answer.
+void ProviderState::report(bool discovery, const Status& outcome) noexcept {
+    try {
+        report_change(discovery, outcome);
+    } catch (...) {
+    }
+}
+
+void ProviderState::report_change(bool discovery, const Status& outcome) {
+    std::string& last = reported_[discovery ? 0 : 1];
+    const std::string_view part = discovery ? "discovery document" : "signing keys";
+    const std::string url = discovery ? cfg_.discovery_url
+                            : metadata_ ? metadata_->jwks_uri
+                                        : std::string();
+    if (outcome) {
+        const bool first = discovery ? discovery_loads_ == 1 : jwks_loads_ == 1;
+        if (last.empty() && !first)
+            return; // a routine refresh
+        last.clear();
+        if (opts_.on_event)
+            opts_.on_event(ProviderEvent{true, part, "provider " + std::string(part) + " loaded" +
+                                                         (first ? "" : " again") + " from " + url});
+        return;
+    }
+    const std::string text = outcome.error().describe();
+    if (text == last)
+        return;
+    last = text;
+    const unsigned failures = discovery ? discovery_failures_ : jwks_failures_;
+    if (opts_.on_event)
+        opts_.on_event(ProviderEvent{
+            false, part,
+            "provider " + std::string(part) + " could not be loaded: " + text + " (retrying in " +
+                std::to_string(backoff(failures).count()) + " s" +
+                ((discovery ? metadata_.has_value() : jwks_.has_keys())
+                     ? "; the previous copy stays in use)"
+                     : "; logins fail Unavailable until it loads)")});
+}
+
+std::chrono::seconds ProviderState::until(const SdEventSourcePtr& timer) const {
+    uint64_t at = 0, now = 0;
+    if (!timer || sd_event_source_get_time(timer.get(), &at) < 0 ||
+        sd_event_now(event_, CLOCK_MONOTONIC, &now) < 0)
+        return std::chrono::seconds(-1);
+    return std::chrono::seconds(at > now ? (at - now + 999999) / 1000000 : 0);
+}
+
+ProviderPartInfo ProviderState::discovery_info() const {
+    ProviderPartInfo i;
+    i.loaded = metadata_.has_value();
+    i.is_static = static_metadata_;
+    i.loaded_at = discovery_at_;
+    i.next_fetch = static_metadata_ ? std::chrono::seconds(-1) : until(discovery_timer_);
+    i.failures = discovery_failures_;
+    return i;
+}
+
+ProviderPartInfo ProviderState::keys_info() const {
+    ProviderPartInfo i;
+    i.loaded = jwks_.has_keys();
+    i.is_static = jwks_.is_static();
+    i.loaded_at = jwks_at_;
+    i.next_fetch = jwks_.is_static() ? std::chrono::seconds(-1) : until(jwks_timer_);
+    i.failures = jwks_failures_;
+    return i;
+}
+
 int ProviderState::on_discovery_timer(sd_event_source*, uint64_t, void* userdata) noexcept {
     static_cast<ProviderState*>(userdata)->load_discovery();
     return 0;
@@ -105,6 +177,7 @@ void ProviderState::on_discovery(Result<ProviderMetadata> md) {
         last_error_ = md.error();
         schedule(discovery_timer_, backoff(++discovery_failures_), true);
         refresh_after_discovery(md.error());
+        report(true, md.error());
         return;
     }
     const bool first = !metadata_.has_value();
@@ -112,10 +185,12 @@ void ProviderState::on_discovery(Result<ProviderMetadata> md) {
     metadata_ = std::move(*md);
     discovery_failures_ = 0;
     ++discovery_loads_;
+    discovery_at_ = std::chrono::system_clock::now();
     schedule(discovery_timer_, cfg_.discovery_refresh, true);
     if (!jwks_.is_static() && !jwks_in_flight_ && (first || jwks_moved || !jwks_.has_keys()))
         load_jwks();
     refresh_after_discovery({});
+    report(true, {});
 }
 
 void ProviderState::load_jwks() {
@@ -147,6 +222,7 @@ void ProviderState::on_jwks(Result<HttpResponse> resp) {
         jwks_.replace(std::move(*keys), std::chrono::steady_clock::now());
         jwks_failures_ = 0;
         ++jwks_loads_;
+        jwks_at_ = std::chrono::system_clock::now();
     }
     if (outcome) {
         schedule(jwks_timer_, cfg_.jwks_refresh, false);
@@ -158,6 +234,7 @@ void ProviderState::on_jwks(Result<HttpResponse> resp) {
     auto waiters = std::exchange(waiters_, {});
     for (auto& [id, done] : waiters)
         done(outcome);
+    report(false, outcome);
 }
 
 bool ProviderState::refetch_keys(std::uint64_t waiter, KeysWaiter done) {

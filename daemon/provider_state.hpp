@@ -21,14 +21,35 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace psc {
 
+
+// A change worth an operator's attention: a part (the discovery document or the signing keys)
+// loaded for the first time or again after failures, or failing (once per distinct error, not
+// once per retry). The daemon logs these; library code does not.
+struct ProviderEvent {
+    bool ok = false;
+    std::string_view part; // "discovery document" or "signing keys"
+    std::string message;   // what happened, with the URL and, on failure, the error and retry
+};
+
+// What the daemon's status reports about one part.
+struct ProviderPartInfo {
+    bool loaded = false;
+    bool is_static = false;                           // metadata_file / jwks_file
+    std::chrono::system_clock::time_point loaded_at{}; // last successful load
+    std::chrono::seconds next_fetch{-1};              // from now; -1: none scheduled
+    unsigned failures = 0;                            // consecutive, since the last success
+};
 
 struct ProviderStateOptions {
     // First retry after a failed load; doubled per failure up to retry_max.
     std::chrono::seconds retry_min{5};
     std::chrono::seconds retry_max{300};
+    std::function<void(const ProviderEvent&)> on_event; // may be empty
 };
 
 class ProviderState {
@@ -67,6 +88,13 @@ public:
     // Reasons: refresh_in_progress, jwks_rate_limited (busy).
     [[nodiscard]] Status refresh(KeysWaiter done);
 
+    [[nodiscard]] ProviderPartInfo discovery_info() const;
+    [[nodiscard]] ProviderPartInfo keys_info() const;
+    // The last failed load's error ("" if none failed since start).
+    [[nodiscard]] std::string last_error() const {
+        return last_error_ ? last_error_->describe() : std::string();
+    }
+
     // Counters for tests and the daemon's status.
     [[nodiscard]] unsigned discovery_loads() const noexcept { return discovery_loads_; }
     [[nodiscard]] unsigned jwks_loads() const noexcept { return jwks_loads_; }
@@ -78,6 +106,9 @@ private:
     void load_jwks();
     void on_jwks(Result<HttpResponse> resp);
     void schedule(SdEventSourcePtr& timer, std::chrono::seconds delay, bool discovery);
+    void report(bool discovery, const Status& outcome) noexcept;
+    void report_change(bool discovery, const Status& outcome);
+    [[nodiscard]] std::chrono::seconds until(const SdEventSourcePtr& timer) const;
     [[nodiscard]] std::chrono::seconds backoff(unsigned failures) const noexcept;
     static int on_discovery_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_jwks_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
@@ -98,6 +129,8 @@ private:
     unsigned jwks_failures_ = 0;
     unsigned discovery_loads_ = 0;
     unsigned jwks_loads_ = 0;
+    std::chrono::system_clock::time_point discovery_at_{}, jwks_at_{};
+    std::string reported_[2]; // last event text per part (discovery, keys): "" = ok
     std::map<std::uint64_t, KeysWaiter> waiters_;
     std::unique_ptr<DiscoveryFetch> discovery_fetch_;
     ScopedHttpRequest jwks_request_;

@@ -121,7 +121,9 @@ int run(Daemon& d) {
     d.bus.reset(bus);
     if (r < 0)
         return fail("connect to the system bus", r);
-    auto backend = make_login_backend(d.cfg, ev);
+    auto backend = make_login_backend(d.cfg, ev, [](const std::string& line) {
+        std::fprintf(stderr, "psc-authd: %s\n", line.c_str());
+    });
     if (!backend) {
         std::fprintf(stderr, "psc-authd: Failed to start the login engine: %s\n",
                      backend.error().describe().c_str());
@@ -177,7 +179,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         ConfigDiagnostics diag;
-        auto cfg = load_config(args.config, {}, &diag);
+        auto cfg = load_config(args.config, LoadOptions{.proxy_environment = true}, &diag);
         for (const auto& w : diag.warnings)
             std::fprintf(stderr, "%s\n", w.text().c_str());
         if (!cfg) {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "auth_request.hpp"
+#include "config_values.hpp"
+#include "strutil.hpp"
 
 #include "digest.hpp"
 
@@ -7,6 +9,7 @@
 #include "random.hpp"
 #include "url.hpp"
 
+#include <algorithm>
 #include <openssl/evp.h>
 
 namespace psc {
@@ -46,15 +49,13 @@ Status check_endpoint(const AuthRequestParams& p) {
     if (!existing)
         return make_error(Errc::config, "auth_endpoint_invalid",
                           "authorization_endpoint query: " + existing.error().describe());
-    static constexpr std::string_view ours[] = {
-        "response_type", "client_id", "redirect_uri",   "scope",
-        "state",         "nonce",     "code_challenge", "code_challenge_method",
-        "acr_values",    "max_age",   "prompt",         "login_hint"};
-    for (const auto& q : *existing)
-        for (auto name : ours)
-            if (q.name == name)
-                return make_error(Errc::config, "auth_endpoint_param_conflict",
-                                  "authorization_endpoint already sets \"" + q.name + "\"");
+    for (const auto& q : *existing) {
+        const bool extra = std::any_of(p.extra.begin(), p.extra.end(),
+                                       [&](const auto& e) { return e.first == q.name; });
+        if (is_reserved_auth_param(q.name) || extra)
+            return make_error(Errc::config, "auth_endpoint_param_conflict",
+                              "authorization_endpoint already sets \"" + strip_control(q.name) + "\"");
+    }
     return {};
 }
 
@@ -117,6 +118,16 @@ Result<std::string> build_authorization_url(const AuthRequestParams& p, std::str
         append_param(url, first, "prompt", p.prompt);
     if (!p.login_hint.empty())
         append_param(url, first, "login_hint", p.login_hint);
+    for (std::size_t i = 0; i < p.extra.size(); ++i) {
+        const auto& [name, value] = p.extra[i];
+        const bool repeated = std::any_of(p.extra.begin(), p.extra.begin() + i,
+                                          [&](const auto& e) { return e.first == name; });
+        if (name.empty() || is_reserved_auth_param(name) || repeated)
+            return make_error(Errc::config, "auth_request_invalid",
+                              "extra authorization parameter \"" + strip_control(name) +
+                                  "\" is empty, repeated or one psc-login sets itself");
+        append_param(url, first, name, value);
+    }
     return url;
 }
 

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace psc {
 
@@ -34,13 +36,16 @@ struct AuthRequestParams {
     std::optional<std::int64_t> max_age;
     std::string prompt;     // omitted when empty
     std::string login_hint; // omitted when empty
+    // extra_auth_params, appended last in this order (names checked against ours again).
+    std::vector<std::pair<std::string, std::string>> extra;
 };
 
 // The authorization URL with exactly these values (deterministic; used by make_auth_request and
 // tests). Values are percent-encoded per RFC 3986 (space as %20, which both form and plain
 // decoders read as a space). Reasons: auth_endpoint_invalid (not an http(s) URL, or it has a
 // fragment, RFC 6749 §3.1), auth_endpoint_param_conflict (its query already sets one of our
-// parameters), auth_request_invalid (client_id/redirect_uri/scope empty, negative max_age).
+// parameters), auth_request_invalid (client_id/redirect_uri/scope empty, negative max_age, an
+// extra parameter that is one of ours or repeated).
 [[nodiscard]] Result<std::string> build_authorization_url(const AuthRequestParams& p,
                                                           std::string_view state,
                                                           std::string_view nonce,

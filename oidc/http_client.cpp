@@ -36,8 +36,8 @@ using X509Owner = Owned<X509, X509_free>;
 
 constexpr std::size_t kMaxUrlBytes = 8 * 1024;
 constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-// Loopback connections never go through an environment proxy.
-constexpr const char* kNoProxy = "localhost,127.0.0.1,::1";
+// Loopback connections never go through the proxy.
+constexpr std::string_view kNoProxy = "localhost,127.0.0.1,::1";
 
 Error http_error(std::string reason, std::string message) {
     return make_error(Errc::unavailable, std::move(reason), std::move(message));
@@ -180,6 +180,7 @@ struct Transfer {
     std::string response;
     std::size_t cap = 0;
     bool too_large = false;
+    bool proxied = false; // a proxy is configured (the host may still be in no_proxy)
     char errbuf[CURL_ERROR_SIZE] = {};
     HttpCallback done;
 };
@@ -210,13 +211,22 @@ CURLcode ssl_ctx_cb(CURL*, void* ssl_ctx, void* ud) noexcept {
 Error curl_failure(const Transfer& t, CURLcode code) {
     std::string detail = t.errbuf[0] ? strip_control(t.errbuf) : curl_easy_strerror(code);
     detail = t.shown_url + ": " + detail;
+    long connect_code = 0;
+    if (t.proxied && curl_easy_getinfo(t.easy.get(), CURLINFO_HTTP_CONNECTCODE, &connect_code) ==
+                         CURLE_OK &&
+        connect_code >= 300)
+        return http_error("http_proxy", t.shown_url + ": the proxy refused to open a tunnel (HTTP " +
+                                            std::to_string(connect_code) + " to CONNECT)");
+    if (t.proxied && (code == CURLE_COULDNT_CONNECT || code == CURLE_PROXY))
+        return http_error("http_proxy", detail + " (https_proxy is set: is the proxy up, or should this host be in no_proxy?)");
     switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
         return http_error("http_timeout", detail);
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
         return http_error("http_connect", detail);
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return http_error("http_proxy", detail);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_INVALIDCERTSTATUS:
@@ -322,6 +332,7 @@ Status PollLoop::run_once(HttpClient& client, std::chrono::milliseconds max_wait
 
 struct HttpClient::Impl {
     HttpOptions opt;
+    std::string noproxy; // kNoProxy + opt.no_proxy
     TlsMaterial tls;
     CurlSharePtr share; // TLS sessions and DNS answers, for every transfer (declared before them)
     HttpLoop* loop = nullptr;
@@ -384,6 +395,7 @@ struct OptSetter {
 Status HttpClient::Impl::configure(Transfer& t, const HttpRequest& req) {
     OptSetter set{t.easy.get()};
     set(CURLOPT_CURLU, t.url.get());
+    t.proxied = !opt.proxy.empty();
     set(CURLOPT_PROTOCOLS_STR, opt.allow_insecure_http ? "http,https" : "https");
     set(CURLOPT_FOLLOWLOCATION, 0L);
     set(CURLOPT_NOSIGNAL, 1L);
@@ -398,7 +410,14 @@ Status HttpClient::Impl::configure(Transfer& t, const HttpRequest& req) {
     set(CURLOPT_ERRORBUFFER, t.errbuf);
     set(CURLOPT_PRIVATE, static_cast<void*>(&t));
     set(CURLOPT_USERAGENT, opt.user_agent.c_str());
-    set(CURLOPT_NOPROXY, kNoProxy);
+    // An empty CURLOPT_PROXY also keeps curl from reading proxy variables of its own: the
+    // configuration (config.cpp) has already decided.
+    set(CURLOPT_PROXY, opt.proxy.c_str());
+    set(CURLOPT_NOPROXY, noproxy.c_str());
+    if (!opt.proxy.empty()) {
+        set(CURLOPT_PROXYTYPE, static_cast<long>(CURLPROXY_HTTP));
+        set(CURLOPT_HTTPPROXYTUNNEL, 1L);
+    }
     set(CURLOPT_HTTPHEADER, t.headers.get());
     if (req.method == HttpMethod::post) {
         set(CURLOPT_POST, 1L);
@@ -513,6 +532,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpOptions options, Http
         return make_error(Errc::config, "http_options", "timeouts and size cap must be positive");
     auto impl = std::make_unique<Impl>();
     impl->opt = std::move(options);
+    impl->noproxy = std::string(kNoProxy);
+    if (!impl->opt.no_proxy.empty())
+        impl->noproxy += "," + impl->opt.no_proxy;
     impl->tls = std::move(*tls);
     impl->share.reset(curl_share_init());
     if (!impl->share ||

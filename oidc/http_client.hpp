@@ -33,6 +33,12 @@ struct HttpOptions {
     std::chrono::milliseconds total_timeout{15000};
     std::size_t max_response_bytes = 256 * 1024; // design §9
     std::string user_agent = "psc-login/0.1";
+    // "http://host:port": every request is tunnelled through this proxy with CONNECT (TLS stays
+    // end to end, client certificate included). Empty: direct, whatever the environment says.
+    std::string proxy;
+    // Hosts reached directly despite `proxy` (curl's NOPROXY syntax, comma-separated); loopback
+    // always is.
+    std::string no_proxy;
 };
 
 enum class HttpMethod { get, post };

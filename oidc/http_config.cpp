@@ -14,6 +14,9 @@ HttpOptions http_options(const Config& cfg) {
     o.connect_timeout = cfg.provider.http_connect_timeout;
     o.total_timeout = cfg.provider.http_timeout;
     o.max_response_bytes = cfg.limits.http_max_bytes;
+    o.proxy = cfg.provider.https_proxy;
+    for (const auto& h : cfg.provider.no_proxy)
+        o.no_proxy += (o.no_proxy.empty() ? "" : ",") + h;
     return o;
 }
 

@@ -14,6 +14,7 @@ PKGS="
   dbus-daemon dbus-bin
   openssh-server openssh-client
   curl ca-certificates
+  tinyproxy-bin python3
   man-db groff-base
   debhelper dpkg-dev fakeroot lintian debootstrap
   chromium

@@ -12,6 +12,7 @@ umask 022
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+unset https_proxy HTTPS_PROXY no_proxy NO_PROXY
 
 # run NAME EXPECTED_RC ARGS... : runs check-config, keeps stdout+stderr in $out.
 run() {
@@ -83,6 +84,16 @@ expect_line valid "token_auth_method: client_secret_basic"
 expect_line valid "service sshd: flows ciba code, timeout 180s, ciba_channel MOBILE"
 if grep -q s3cr3t <<<"$out"; then fail "valid: the secret was printed"; fi
 expect_line valid "map_file $d/users.map: 1 account(s)"
+expect_line valid "proxy: none (direct)"
+# The proxy from the environment, as psc-authd takes it, and said where it came from.
+export HTTPS_PROXY=proxy.chu.example:3128 no_proxy=.chu.example
+run proxy_env 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line proxy_env "proxy: http://proxy.chu.example:3128 (from environment variable HTTPS_PROXY), not for: .chu.example"
+export HTTPS_PROXY=http://user:secret@proxy.chu.example:3128
+run proxy_env_credentials 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line proxy_env_credentials "environment: environment variable HTTPS_PROXY must not carry a user name or password: let the proxy accept this host's address instead"
+if grep -q secret <<<"$out"; then fail "proxy_env_credentials: the password was printed"; fi
+unset HTTPS_PROXY no_proxy
 run valid_service 0 --config="$d/psc-login.conf" --service=sshd --pam-dir="$tmp/pam.d"
 expect_line valid_service "service sshd: flows ciba code, timeout 180s, ciba_channel MOBILE"
 if grep -q "service (default)" <<<"$out"; then fail "valid_service: printed other services"; fi

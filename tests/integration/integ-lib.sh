@@ -17,6 +17,9 @@
 #   expect_done USER IDNAT [PROFESSION [AUTH_MODE]]   REPLY is that success
 #   expect_error NAME REASON                           REPLY is org.psclogin.Auth1.Error.NAME with
 #                                                      that reason token
+#   expect_not_ready WHY
+#                      StartLogin is refused Unavailable/provider_not_ready and the message
+#                      names WHY (the reason of the last failed provider fetch)
 #   wait_pending N     PendingLogins reaches N within 10 s
 #   daemon_exit_clean  the last case of a stack: psc-authd exits 0 on SIGTERM, no sanitizer report
 #   skip WHY           marks the case skipped (then return non-zero from it)
@@ -174,6 +177,13 @@ expect_reply() {
     $1) return 0 ;;
     esac
     fail "expected '$1', got '$REPLY'"
+}
+
+expect_not_ready() {
+    client_start claire login code || return 1
+    [ -z "$LOGIN_ID" ] || fail "a login started without a provider" || return 1
+    expect_error Unavailable provider_not_ready || return 1
+    case $REPLY in *"$1"*) ;; *) fail "the message does not say $1: $REPLY" || return 1 ;; esac
 }
 
 pending_logins() {

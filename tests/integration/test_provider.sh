@@ -8,14 +8,6 @@ PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=integ-lib.sh
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
 
-# StartLogin refused because the provider never loaded; the message says why ($1).
-expect_not_ready() {
-    client_start claire login code || return 1
-    [ -z "$LOGIN_ID" ] || fail "a login started without a provider" || return 1
-    expect_error Unavailable provider_not_ready || return 1
-    case $REPLY in *"$1"*) ;; *) fail "the message does not say $1: $REPLY" || return 1 ;; esac
-}
-
 provider_wrong_discovery_url() {
     printf '[provider]\ndiscovery_url = %s/.well-known/no-such-document\n' "$MOCK_ISSUER" \
         >"$STACK_DIR/psc-login.conf.d/60-wrong-url.conf"

@@ -124,8 +124,17 @@ int run(MockOptions options, const sigset_t& signals) {
     if (!provider)
         return fail("create the provider", provider.error());
     Provider* p = provider->get();
-    const testing::CertKey& server_cert =
-        p->tls_untrusted() ? (*ca)->untrusted_server() : (*ca)->server();
+    const std::string public_host = cfg->options.public_host;
+    testing::CertKey public_cert;
+    if (!public_host.empty()) {
+        auto c = (*ca)->issue_server({public_host}, {}, "public-server");
+        if (!c)
+            return fail("issue the server certificate for --public-host", c.error());
+        public_cert = std::move(*c);
+    }
+    const testing::CertKey& server_cert = p->tls_untrusted() ? (*ca)->untrusted_server()
+                                          : public_host.empty() ? (*ca)->server()
+                                                                : public_cert;
     testing::HttpsServerOptions so;
     so.cert_pem = server_cert.cert_pem;
     so.key_pem = server_cert.key_pem;
@@ -134,7 +143,10 @@ int run(MockOptions options, const sigset_t& signals) {
         so, [p](const testing::ServerRequest& r) { return p->handle(r); });
     if (!server)
         return fail("start the HTTPS server", server.error());
-    p->set_base_url((*server)->base_url());
+    std::string base_url = (*server)->base_url();
+    if (!public_host.empty())
+        base_url.replace(base_url.find("127.0.0.1"), 9, public_host);
+    p->set_base_url(base_url);
     if (auto st = publish_state(state_file, state_json(*p, **ca, *client, *cfg)); !st)
         return fail("publish the state", st.error());
     std::fprintf(stderr, "mock-psc: listening on %s (issuer %s)\n", p->url("").c_str(),

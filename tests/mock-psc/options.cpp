@@ -4,6 +4,8 @@
 #include "file_io.hpp"
 #include "strutil.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <string_view>
@@ -54,6 +56,18 @@ const std::map<std::string_view, ValueSetter>& value_flags() {
         {"--state-file",
          [](MockOptions& o, std::string_view v) -> Status {
              o.state_file = v;
+             return {};
+         }},
+        {"--public-host",
+         [](MockOptions& o, std::string_view v) -> Status {
+             const bool ok = !v.empty() && v.size() < 200 &&
+                             std::all_of(v.begin(), v.end(), [](char c) {
+                                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                                        c == '-';
+                             });
+             if (!ok)
+                 return make_error(Errc::config, "usage", "--public-host needs a DNS name");
+             o.public_host = v;
              return {};
          }},
         {"--identities",
@@ -150,6 +164,8 @@ const char* usage_text() noexcept {
            "  --es256                      sign ID tokens with ES256 instead of RS256\n"
            "  --pkce-optional              accept authorization requests without PKCE\n"
            "  --fault NAME[:next|all][@ENDPOINT]   arm a fault (repeatable)\n"
+           "  --public-host NAME           URLs and certificate name NAME (listening on\n"
+           "                               127.0.0.1): reachable only through a proxy\n"
            "  --exit-with-parent           exit when the parent process dies (tests)\n";
 }
 

@@ -15,6 +15,10 @@ namespace psc::mock {
 
 struct MockOptions {
     std::string state_file; // empty: the state JSON goes to stdout
+    // Non-empty: the URLs (issuer, endpoints) name this host instead of 127.0.0.1, and the server
+    // certificate is for it, while the server still listens on 127.0.0.1 — a provider that only
+    // a proxy which resolves the name can reach (the outbound-proxy tests).
+    std::string public_host;
     std::string identities_dir;
     std::string client_id = "psc-login-demo";
     std::string client_secret = "mock-psc-secret"; // empty: secret-based methods refused

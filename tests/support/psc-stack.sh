@@ -37,6 +37,9 @@
 #   stack_stop_daemon / stack_start_daemon
 #   stack_stop                        stops everything, removes $STACK_DIR (also run on EXIT)
 #
+# STACK_CURL_ARGS: extra arguments for every curl that talks to mock-psc (the scripted browser,
+# mock_control), e.g. --resolve for a mock started with --public-host.
+#
 # After stack_start: MOCK_BASE_URL MOCK_ISSUER MOCK_DISCOVERY_URL MOCK_CA_FILE MOCK_CLIENT_ID
 # MOCK_CLIENT_SECRET MOCK_CLIENT_CERT MOCK_CLIENT_KEY MOCK_CONTROL_URL MOCK_CONTROL_TOKEN MOCK_PID,
 # AUTHD_PID, AUTHD_LOG (psc-authd's stderr), MOCK_LOG, BUS_PID, PSC_CONFIG, PSC_MAP_FILE,
@@ -55,6 +58,7 @@ export NSS_WRAPPER_GROUP=${NSS_WRAPPER_GROUP:-$PSC_SOURCE_ROOT/tests/data/nss/gr
 # sets ASAN_OPTIONS itself when the environment has none).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
+STACK_CURL_ARGS=()
 STACK_MEDECIN=810001234567
 STACK_PHARMACIEN=810002345678
 STACK_STUDENT=899900045871
@@ -249,7 +253,7 @@ stack_stop() {
 }
 
 mock_control() {
-    curl -sS --cacert "$MOCK_CA_FILE" -H "Authorization: Bearer $MOCK_CONTROL_TOKEN" \
+    curl -sS "${STACK_CURL_ARGS[@]}" --cacert "$MOCK_CA_FILE" -H "Authorization: Bearer $MOCK_CONTROL_TOKEN" \
         -H 'Content-Type: application/json' --data "$1" "$MOCK_CONTROL_URL"
 }
 
@@ -262,7 +266,7 @@ browser_approve() {
     local url=$1 idnat=$2 mode=${3:-}
     local extra="&mock_approve=$idnat"
     [ -n "$mode" ] && extra="$extra&mock_auth_mode=$mode"
-    curl -sS --cacert "$MOCK_CA_FILE" -o /dev/null -w '%{redirect_url}' "$url$extra"
+    curl -sS "${STACK_CURL_ARGS[@]}" --cacert "$MOCK_CA_FILE" -o /dev/null -w '%{redirect_url}' "$url$extra"
 }
 
 browser_login() {
@@ -278,7 +282,7 @@ browser_login() {
 browser_form_approve() {
     local url=$1 idnat=$2 mode=${3:-CARD} action=${4:-approve}
     local page=$STACK_DIR/wallet-page.html target login
-    curl -sS --cacert "$MOCK_CA_FILE" -o "$page" "$url" || return 1
+    curl -sS "${STACK_CURL_ARGS[@]}" --cacert "$MOCK_CA_FILE" -o "$page" "$url" || return 1
     target=$(sed -n 's/.*<form method="post" action="\([^"]*\)".*/\1/p' "$page")
     login=$(sed -n 's/.*<input type="hidden" name="login" value="\([^"]*\)".*/\1/p' "$page")
     if [ -z "$target" ] || [ -z "$login" ]; then
@@ -286,7 +290,7 @@ browser_form_approve() {
         return 1
     fi
     case $target in /*) target=$MOCK_BASE_URL$target ;; esac
-    curl -sS --cacert "$MOCK_CA_FILE" -o /dev/null -w '%{redirect_url}' \
+    curl -sS "${STACK_CURL_ARGS[@]}" --cacert "$MOCK_CA_FILE" -o /dev/null -w '%{redirect_url}' \
         --data-urlencode "login=$login" --data-urlencode "idnat=$idnat" \
         --data-urlencode "auth_mode=$mode" --data-urlencode "action=$action" "$target"
 }

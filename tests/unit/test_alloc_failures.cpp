@@ -176,6 +176,14 @@ void allocation_failures_fail_closed(void**) {
         points.push_back(n);
     for (long n = 41; n <= total; n += std::max<long>(1, total / 40))
         points.push_back(n);
+    if (const char* only = std::getenv("PSC_ALLOC_POINTS")) { // debugging: "from-to"
+        long from = 0, to = 0;
+        if (std::sscanf(only, "%ld-%ld", &from, &to) == 2) {
+            points.clear();
+            for (long n = from; n <= to; ++n)
+                points.push_back(n);
+        }
+    }
     int successes = 0, failures = 0;
     for (long n : points) {
         g_fail_at = n;

@@ -89,6 +89,32 @@ static void test_optional_parameters(void**) {
         strstr(url->c_str(), "&max_age=0&prompt=login&login_hint=899700218896%20%C3%A9%26x"));
 }
 
+// extra_auth_params: appended last, percent-encoded, never one of ours or a repeat, never a name
+// the endpoint's own query already has.
+static void test_extra_params(void**) {
+    auto p = psc_params();
+    p.extra = {{"kc_idp_hint", "psc"}, {"ui_locales", "fr&x=1"}};
+    auto url = build_authorization_url(p, "s", "n", "c");
+    assert_ok(url);
+    assert_true(std::string_view(*url).ends_with(
+        "&acr_values=eidas1&kc_idp_hint=psc&ui_locales=fr%26x%3D1"));
+    p.extra = {{"state", "attacker"}};
+    assert_reason(build_authorization_url(p, "s", "n", "c"), "auth_request_invalid");
+    p.extra = {{"Redirect_URI", "https://evil.example/"}};
+    assert_reason(build_authorization_url(p, "s", "n", "c"), "auth_request_invalid");
+    p.extra = {{"a", "1"}, {"a", "2"}};
+    assert_reason(build_authorization_url(p, "s", "n", "c"), "auth_request_invalid");
+    p.extra = {{"", "1"}};
+    assert_reason(build_authorization_url(p, "s", "n", "c"), "auth_request_invalid");
+    p.extra = {{"kc_idp_hint", "psc"}};
+    p.authorization_endpoint = "https://idp.example/authorize?kc_idp_hint=other";
+    assert_reason(build_authorization_url(p, "s", "n", "c"), "auth_endpoint_param_conflict");
+    // The endpoint's own query may not set a parameter that would change the flow either.
+    p.extra.clear();
+    p.authorization_endpoint = "https://idp.example/authorize?response_mode=fragment";
+    assert_reason(build_authorization_url(p, "s", "n", "c"), "auth_endpoint_param_conflict");
+}
+
 static void test_endpoint_with_query_appends_ampersand(void**) {
     auto p = psc_params();
     p.authorization_endpoint = "https://idp.example/authorize?tenant=a%20b";
@@ -166,6 +192,7 @@ int main() {
         cmocka_unit_test(test_pkce_generate_fresh),
         cmocka_unit_test(test_exact_psc_authorization_url),
         cmocka_unit_test(test_optional_parameters),
+        cmocka_unit_test(test_extra_params),
         cmocka_unit_test(test_endpoint_with_query_appends_ampersand),
         cmocka_unit_test(test_rejects_endpoint_with_fragment),
         cmocka_unit_test(test_rejects_endpoint_not_url),

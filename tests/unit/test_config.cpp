@@ -6,7 +6,9 @@
 #include "ini.hpp"
 #include "testing.hpp"
 
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -628,6 +630,134 @@ static void test_service_overrides(void**) {
 
 // ---- files ----
 
+// ---- outbound proxy and broker parameters ----
+
+static void test_proxy_keys(void**) {
+    auto r = text(with(kGeneric, "https_proxy = http://proxy.chu.example:3128/\n"
+                                 "no_proxy = .chu.example, 10.0.0.0/8 intranet\n"));
+    assert_ok(r);
+    assert_string_equal(r->provider.https_proxy.c_str(), "http://proxy.chu.example:3128");
+    assert_true(r->provider.no_proxy ==
+                (std::vector<std::string>{".chu.example", "10.0.0.0/8", "intranet"}));
+    assert_string_equal(r->provider.proxy_origin.c_str(), "/etc/psc-login/psc-login.conf:5");
+    // The scheme may be left out, as in the environment variable; IPv6 in brackets.
+    r = text(with(kGeneric, "https_proxy = [2001:db8::1]:8080\n"));
+    assert_ok(r);
+    assert_string_equal(r->provider.https_proxy.c_str(), "http://[2001:db8::1]:8080");
+    r = text(with(kGeneric, "https_proxy = none\n"));
+    assert_ok(r);
+    assert_true(r->provider.https_proxy.empty() && r->provider.proxy_origin.empty());
+    // Default: direct.
+    r = text(kGeneric);
+    assert_ok(r);
+    assert_true(r->provider.https_proxy.empty() && r->provider.no_proxy.empty());
+}
+
+static void test_proxy_rejections(void**) {
+    // TLS to the proxy, SOCKS: not supported (said, not silently downgraded).
+    expect_error_at(with(kGeneric, "https_proxy = https://proxy.example:3128\n"), "bad_proxy", 5);
+    expect_error_at(with(kGeneric, "https_proxy = socks5://proxy.example:1080\n"), "bad_proxy",
+                    5);
+    // curl would guess port 1080: the port is required.
+    expect_error_at(with(kGeneric, "https_proxy = http://proxy.example\n"), "bad_proxy", 5);
+    expect_error_at(with(kGeneric, "https_proxy = http://proxy.example:0\n"), "bad_proxy", 5);
+    expect_error_at(with(kGeneric, "https_proxy = http://proxy.example:3128/path\n"), "bad_proxy",
+                    5);
+    expect_error_at(with(kGeneric, "https_proxy = http://proxy.example:3128?x=1\n"), "bad_proxy",
+                    5);
+    expect_error_at(with(kGeneric, "https_proxy = http://a b:3128\n"), "bad_proxy", 5);
+    expect_error_at(with(kGeneric, "https_proxy = http://\n"), "bad_proxy", 5);
+    // A password in a world-readable file.
+    expect_error_at(with(kGeneric, "https_proxy = http://user:pw@proxy.example:3128\n"),
+                    "proxy_credentials", 5);
+    expect_error_at(with(kGeneric, "no_proxy = good.example bad;host\n"), "bad_no_proxy", 5);
+    expect_error_at(with(kGeneric, "no_proxy = a\"b\n"), "bad_no_proxy", 5);
+}
+
+// Sets (or unsets, with nullptr) an environment variable for one test, restoring it after.
+struct EnvVar {
+    std::string name;
+    std::optional<std::string> old;
+    EnvVar(const char* n, const char* v) : name(n) {
+        if (const char* o = std::getenv(n))
+            old = o;
+        if (v)
+            ::setenv(n, v, 1);
+        else
+            ::unsetenv(n);
+    }
+    ~EnvVar() {
+        if (old)
+            ::setenv(name.c_str(), old->c_str(), 1);
+        else
+            ::unsetenv(name.c_str());
+    }
+};
+
+static void test_proxy_environment(void**) {
+    TempDir t;
+    const auto p = t.good_config();
+    EnvVar a("https_proxy", nullptr), b("HTTPS_PROXY", "proxy.chu.example:3128"),
+        c("no_proxy", "intranet,.chu.example"), d("NO_PROXY", nullptr);
+    LoadOptions o = opts();
+    // The PAM module's view (and the default): the environment is not the daemon's to obey.
+    auto r = load_config(p, o);
+    assert_ok(r);
+    assert_true(r->provider.https_proxy.empty() && r->provider.no_proxy.empty());
+    o.proxy_environment = true;
+    r = load_config(p, o);
+    assert_ok(r);
+    assert_string_equal(r->provider.https_proxy.c_str(), "http://proxy.chu.example:3128");
+    assert_string_equal(r->provider.proxy_origin.c_str(), "environment variable HTTPS_PROXY");
+    assert_true(r->provider.no_proxy == (std::vector<std::string>{"intranet", ".chu.example"}));
+    {
+        // Lower case first, as curl reads them.
+        EnvVar lower("https_proxy", "http://other.example:8080");
+        r = load_config(p, o);
+        assert_ok(r);
+        assert_string_equal(r->provider.https_proxy.c_str(), "http://other.example:8080");
+    }
+    {
+        // The file wins, and "none" means direct whatever the environment says.
+        TempDir t2;
+        r = load_config(t2.good_config("https_proxy = none\nno_proxy = only.example\n"), o);
+        assert_ok(r);
+        assert_true(r->provider.https_proxy.empty());
+        assert_true(r->provider.no_proxy == std::vector<std::string>{"only.example"});
+    }
+    {
+        // A bad environment value is an error, like a bad key.
+        EnvVar bad("HTTPS_PROXY", "http://user:secret@proxy.example:3128");
+        ConfigDiagnostics diag;
+        r = load_config(p, o, &diag);
+        assert_reason(r, "proxy_credentials");
+        assert_false(diag.errors.empty());
+        assert_string_equal(diag.errors[0].file.c_str(), "environment");
+        assert_null(std::strstr(diag.errors[0].text().c_str(), "secret"));
+    }
+}
+
+static void test_extra_auth_params(void**) {
+    auto r = text(with(kGeneric, "extra_auth_params = kc_idp_hint=psc ui_locales=fr-FR\n"));
+    assert_ok(r);
+    const std::vector<std::pair<std::string, std::string>> want = {{"kc_idp_hint", "psc"},
+                                                                   {"ui_locales", "fr-FR"}};
+    assert_true(r->provider.extra_auth_params == want);
+    // Parameters psc-login sets, or that would change the flow or its protections.
+    for (const char* reserved : {"state", "nonce", "redirect_uri", "response_type", "scope",
+                                 "code_challenge_method", "response_mode", "request_uri", "prompt",
+                                 "acr_values", "Client_ID"}) {
+        expect_error_at(with(kGeneric, "extra_auth_params = kc_idp_hint=psc " +
+                                           std::string(reserved) + "=x\n"),
+                        "auth_param_reserved", 5);
+    }
+    expect_error_at(with(kGeneric, "extra_auth_params = kc_idp_hint\n"), "bad_auth_param", 5);
+    expect_error_at(with(kGeneric, "extra_auth_params = kc_idp_hint=\n"), "bad_auth_param", 5);
+    expect_error_at(with(kGeneric, "extra_auth_params = =psc\n"), "bad_auth_param", 5);
+    expect_error_at(with(kGeneric, "extra_auth_params = a/b=psc\n"), "bad_auth_param", 5);
+    expect_error_at(with(kGeneric, "extra_auth_params = a=1 a=2\n"), "bad_auth_param", 5);
+}
+
 static void test_load_file_ok(void**) {
     TempDir t;
     const auto p = t.good_config();
@@ -917,6 +1047,10 @@ int main() {
         cmocka_unit_test(test_key_in_wrong_section),
         cmocka_unit_test(test_key_not_per_service),
         cmocka_unit_test(test_service_overrides),
+        cmocka_unit_test(test_proxy_keys),
+        cmocka_unit_test(test_proxy_rejections),
+        cmocka_unit_test(test_proxy_environment),
+        cmocka_unit_test(test_extra_auth_params),
         cmocka_unit_test(test_load_file_ok),
         cmocka_unit_test(test_dropins_order_and_override),
         cmocka_unit_test(test_dropin_profile_and_service),
