@@ -55,6 +55,9 @@ public:
     [[nodiscard]] static Result<std::unique_ptr<AuthBus>>
     create(sd_bus* bus, sd_event* event, LoginBackend& backend, const Config& cfg,
            AuthBusLimits limits, LogSink* audit = nullptr);
+    // A reload: the limits new calls are held to (max_pending, dbus_max_string, ...). Logins
+    // already admitted keep their place.
+    void set_limits(AuthBusLimits limits) { limits_ = std::move(limits); }
     ~AuthBus();
     AuthBus(const AuthBus&) = delete;
     AuthBus& operator=(const AuthBus&) = delete;

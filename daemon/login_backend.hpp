@@ -5,6 +5,7 @@
 // alone: the bus with a scripted backend, the backend without a bus.
 #pragma once
 
+#include "config.hpp"
 #include "result.hpp"
 
 #include <chrono>
@@ -115,6 +116,17 @@ public:
         (void)done;
         return make_error(Errc::internal, "refresh_unsupported",
                           "this login backend cannot refresh the provider on demand");
+    }
+
+    // Reload (SIGHUP): new logins use `cfg` once it is fully set up; pending logins keep the
+    // configuration they started with. `done` is called exactly once, from the event loop, unless
+    // an error is returned at once (then the running configuration stays and done is never
+    // called).
+    [[nodiscard]] virtual Status reload(Config cfg, std::function<void(Status)> done) {
+        (void)cfg;
+        (void)done;
+        return make_error(Errc::internal, "reload_unsupported",
+                          "this login backend cannot reload its configuration");
     }
 };
 

@@ -33,6 +33,9 @@ struct LoginEngine::Pending {
     bool display_sent = false;  // `started` was called with it
     std::optional<LoginOutcome> outcome;
     SdEventSourcePtr deadline;
+    // The configuration, provider and HTTP client this login started with (kept across reloads);
+    // outlives the flow below, which points into it.
+    std::shared_ptr<LoginEngine::Generation> gen;
     // Last: destroyed first, stopping its timers and cancelling its HTTP exchanges.
     std::variant<std::unique_ptr<CodeLogin>, std::unique_ptr<CibaLogin>,
                  std::unique_ptr<DeviceLogin>>
@@ -42,6 +45,24 @@ struct LoginEngine::Pending {
         const auto* c = std::get_if<std::unique_ptr<CodeLogin>>(&flow);
         return c ? c->get() : nullptr;
     }
+};
+
+// One configuration with everything built from it. Not movable: accounts and ctx point into it.
+struct LoginEngine::Generation {
+    Generation(Config c, uid_t owner, const UserDb& users)
+        : cfg(std::move(c)), maps(owner), accounts(cfg, maps, users) {}
+    Generation(const Generation&) = delete;
+    Generation& operator=(const Generation&) = delete;
+
+    Config cfg;
+    std::optional<Secret> client_secret;
+    std::optional<JwsSigningKey> signing_key; // private_key_jwt
+    MapFileCache maps;
+    AccountResolver accounts;
+    // The provider after the HTTP client it uses (members are destroyed in reverse order).
+    SdEventHttpClient http;
+    std::unique_ptr<ProviderState> provider;
+    FlowContext ctx;
 };
 
 namespace {
@@ -135,12 +156,41 @@ bool confirm_callbacks(const CallbackConfig& cb) {
 
 } // namespace
 
+namespace {
+
+// RFC 7523 client assertions: the key is read once, with secret-file rules (design §3).
+Result<std::optional<JwsSigningKey>> load_signing_key(const ProviderConfig& p, uid_t owner) {
+    if (p.token_auth_method != TokenAuthMethod::private_key_jwt)
+        return std::optional<JwsSigningKey>{};
+    auto alg = jws_alg_from_name(p.client_assertion_alg);
+    if (!alg || jws_alg_is_hmac(*alg))
+        return make_error(Errc::config, "client_assertion_alg",
+                          "client_assertion_alg " + p.client_assertion_alg + " cannot sign");
+    auto pem = read_config_secret(p.client_assertion_key, owner);
+    if (!pem)
+        return std::move(pem).error();
+    auto key = signing_key_from_pem(pem->view(), *alg, {});
+    if (!key)
+        return std::move(key).error();
+    return std::optional<JwsSigningKey>{std::move(*key)};
+}
+
+PushThrottleLimits push_limits(const LoginSettings& l) {
+    return PushThrottleLimits{l.ciba_push_burst, l.ciba_push_interval, l.ciba_deny_cooldown};
+}
+
+// What a reload cannot change under pending logins: the listener their callbacks arrive on.
+bool same_callback(const CallbackConfig& a, const CallbackConfig& b) {
+    return a.listen_host == b.listen_host && a.listen_port == b.listen_port &&
+           a.listen_ipv6 == b.listen_ipv6 && a.redirect_uri == b.redirect_uri &&
+           a.tls_cert == b.tls_cert && a.tls_key == b.tls_key && a.confirm_code == b.confirm_code;
+}
+
+} // namespace
+
 // Pending is complete only here: the map of unique_ptr<Pending> must be destroyed in this file.
-LoginEngine::LoginEngine(sd_event* event, Config cfg, LoginEngineOptions opts)
-    : event_(event), cfg_(std::move(cfg)), opts_(opts), maps_(opts.trusted_owner),
-      accounts_(cfg_, maps_, opts.users ? *opts.users : nss_),
-      pushes_(PushThrottleLimits{cfg_.login.ciba_push_burst, cfg_.login.ciba_push_interval,
-                                 cfg_.login.ciba_deny_cooldown}) {}
+LoginEngine::LoginEngine(sd_event* event, LoginEngineOptions opts, PushThrottleLimits pushes)
+    : event_(event), opts_(std::move(opts)), pushes_(pushes) {}
 
 LoginEngine::~LoginEngine() {
     logins_.clear(); // before the listener, provider and client they use
@@ -148,97 +198,152 @@ LoginEngine::~LoginEngine() {
 
 Result<std::unique_ptr<LoginEngine>> LoginEngine::create(sd_event* event, Config cfg,
                                                          LoginEngineOptions opts) {
-    std::unique_ptr<LoginEngine> e(new LoginEngine(event, std::move(cfg), opts));
-    PSC_TRY(e->setup());
+    const auto pushes = push_limits(cfg.login);
+    std::unique_ptr<LoginEngine> e(new LoginEngine(event, std::move(opts), pushes));
+    PSC_TRY(e->setup(std::move(cfg)));
     return e;
 }
 
-Status LoginEngine::setup() {
-    PSC_TRY(check_client_tls(cfg_, opts_.trusted_owner));
-    if (needs_client_secret(cfg_.provider)) {
-        auto secret = load_client_secret(cfg_, opts_.trusted_owner);
+Result<std::shared_ptr<LoginEngine::Generation>> LoginEngine::make_generation(Config cfg) {
+    PSC_TRY(check_client_tls(cfg, opts_.trusted_owner));
+    auto g = std::make_shared<Generation>(std::move(cfg), opts_.trusted_owner,
+                                          opts_.users ? *opts_.users : nss_);
+    if (needs_client_secret(g->cfg.provider)) {
+        auto secret = load_client_secret(g->cfg, opts_.trusted_owner);
         if (!secret)
             return std::move(secret).error();
-        client_secret_ = std::move(*secret);
+        g->client_secret = std::move(*secret);
     }
-    PSC_TRY(load_signing_key());
-    auto http = sd_event_http_client(event_, http_options(cfg_));
+    auto key = load_signing_key(g->cfg.provider, opts_.trusted_owner);
+    if (!key)
+        return std::move(key).error();
+    g->signing_key = std::move(*key);
+    auto http = sd_event_http_client(event_, http_options(g->cfg));
     if (!http)
         return std::move(http).error();
-    http_ = std::move(*http);
-    auto provider = ProviderState::create(event_, *http_.client, cfg_, opts_.provider);
+    g->http = std::move(*http);
+    auto provider = ProviderState::create(event_, *g->http.client, g->cfg, opts_.provider);
     if (!provider)
         return std::move(provider).error();
-    provider_ = std::move(*provider);
+    g->provider = std::move(*provider);
+    g->ctx.event = event_;
+    g->ctx.http = g->http.client.get();
+    g->ctx.provider = g->provider.get();
+    g->ctx.cfg = &g->cfg;
+    g->ctx.client_secret = g->client_secret ? &*g->client_secret : nullptr;
+    g->ctx.signing_key = g->signing_key ? &*g->signing_key : nullptr;
+    return g;
+}
 
+Status LoginEngine::setup(Config config) {
+    auto gen = make_generation(std::move(config));
+    if (!gen)
+        return std::move(gen).error();
+    gen_ = std::move(*gen);
+    const Config& cfg = gen_->cfg;
     CallbackServerOptions so;
-    so.listen_host = cfg_.callback.listen_host;
-    so.listen_port = cfg_.callback.listen_port;
-    so.tls_cert_file = cfg_.callback.tls_cert;
-    so.tls_key_file = cfg_.callback.tls_key;
-    so.max_request_target = cfg_.limits.callback_max_request;
+    so.listen_host = cfg.callback.listen_host;
+    so.listen_port = cfg.callback.listen_port;
+    so.tls_cert_file = cfg.callback.tls_cert;
+    so.tls_key_file = cfg.callback.tls_key;
+    so.max_request_target = cfg.limits.callback_max_request;
     auto server = CallbackServer::start(event_, so,
                                         [this](std::string_view t) { return on_request(t); });
     if (!server)
         return std::move(server).error();
     server_ = std::move(*server);
-    redirect_uri_ = cfg_.callback.redirect_uri.empty() ? server_->url() : cfg_.callback.redirect_uri;
-    confirm_callbacks_ = confirm_callbacks(cfg_.callback);
+    redirect_uri_ = cfg.callback.redirect_uri.empty() ? server_->url() : cfg.callback.redirect_uri;
+    confirm_callbacks_ = confirm_callbacks(cfg.callback);
 
     sd_event_source* s = nullptr;
     if (sd_event_add_defer(event_, &s, &on_defer, this) < 0)
         return make_error(Errc::internal, "event_source", "cannot add a defer source");
     defer_ = SdEventSourcePtr(s);
     (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
-
-    ctx_.event = event_;
-    ctx_.http = http_.client.get();
-    ctx_.provider = provider_.get();
-    ctx_.cfg = &cfg_;
-    ctx_.client_secret = client_secret_ ? &*client_secret_ : nullptr;
-    ctx_.signing_key = signing_key_ ? &*signing_key_ : nullptr;
-    provider_->begin();
+    gen_->provider->begin();
     return {};
 }
 
-// RFC 7523 client assertions: the key is read once, with secret-file rules (design §3).
-Status LoginEngine::load_signing_key() {
-    const ProviderConfig& p = cfg_.provider;
-    if (p.token_auth_method != TokenAuthMethod::private_key_jwt)
-        return {};
-    auto alg = jws_alg_from_name(p.client_assertion_alg);
-    if (!alg || jws_alg_is_hmac(*alg))
-        return make_error(Errc::config, "client_assertion_alg",
-                          "client_assertion_alg " + p.client_assertion_alg + " cannot sign");
-    auto pem = read_config_secret(p.client_assertion_key, opts_.trusted_owner);
-    if (!pem)
-        return std::move(pem).error();
-    auto key = signing_key_from_pem(pem->view(), *alg, {});
-    if (!key)
-        return std::move(key).error();
-    signing_key_ = std::move(*key);
+Status LoginEngine::reload(Config cfg, ReloadDone done) {
+    if (next_ || reload_done_)
+        return make_error(Errc::busy, "reload_in_progress", "a reload is already running");
+    if (!same_callback(cfg.callback, gen_->cfg.callback) ||
+        cfg.limits.callback_max_request != gen_->cfg.limits.callback_max_request)
+        return make_error(Errc::config, "reload_needs_restart",
+                          "[callback] or callback_max_request changed: pending logins wait for "
+                          "their callbacks on the running listener; restart psc-authd to apply it");
+    auto gen = make_generation(std::move(cfg));
+    if (!gen)
+        return std::move(gen).error();
+    // The new provider is loaded now (not at its first login), through the new HTTP settings:
+    // a configuration that cannot reach the provider never replaces one that can.
+    auto st = (*gen)->provider->refresh([this](Status outcome) {
+        reload_outcome_ = std::move(outcome);
+        reload_finished_ = true;
+        (void)sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
+    });
+    if (!st)
+        return std::move(st).error();
+    next_ = std::move(*gen);
+    reload_done_ = std::move(done);
     return {};
+}
+
+// From the defer source, never from inside the provider's callback (whose owner it may drop).
+void LoginEngine::finish_reload() {
+    reload_finished_ = false;
+    Status outcome = std::move(reload_outcome_);
+    auto next = std::exchange(next_, nullptr);
+    if (outcome) {
+        pushes_.set_limits(push_limits(next->cfg.login));
+        gen_ = std::move(next); // the old one lives on in the logins that started with it
+    }
+    auto done = std::exchange(reload_done_, nullptr);
+    next.reset();
+    if (done)
+        done(std::move(outcome));
+}
+
+const Config& LoginEngine::config() const noexcept {
+    return gen_->cfg;
+}
+
+bool LoginEngine::provider_ready() const noexcept {
+    return gen_->provider->ready();
+}
+
+const ProviderState& LoginEngine::provider() const noexcept {
+    return *gen_->provider;
+}
+
+std::size_t LoginEngine::http_in_flight() const noexcept {
+    std::size_t n = gen_->http.client->in_flight();
+    for (const auto& [id, p] : logins_)
+        if (p->gen && p->gen != gen_)
+            n += p->gen->http.client->in_flight();
+    return n;
 }
 
 std::vector<std::string> LoginEngine::flows_for(std::string_view service) const {
     std::vector<std::string> out;
-    for (Flow f : cfg_.policy_for(service).login.flows)
-        if (!provider_->ready() || provider_offers(provider_->metadata(), f))
+    const ProviderState& provider = *gen_->provider;
+    for (Flow f : gen_->cfg.policy_for(service).login.flows)
+        if (!provider.ready() || provider_offers(provider.metadata(), f))
             out.emplace_back(flow_name(f));
     return out;
 }
 
 ProviderStatus LoginEngine::provider_status() const {
     ProviderStatus st;
-    st.ready = provider_->ready();
+    st.ready = gen_->provider->ready();
     st.listener = server_->url();
     if (!st.ready)
-        st.last_error = provider_->not_ready_error().message;
+        st.last_error = gen_->provider->not_ready_error().message;
     return st;
 }
 
 Status LoginEngine::check_account(const std::string& user) {
-    auto account = accounts_.resolve(user);
+    auto account = gen_->accounts.resolve(user);
     if (!account)
         return std::move(account).error();
     return {};
@@ -246,7 +351,7 @@ Status LoginEngine::check_account(const std::string& user) {
 
 // A safety net behind the bus layer's limits (auth_bus.cpp), which count per user and source.
 Status LoginEngine::check_limits() const {
-    if (logins_.size() >= 2 * std::size_t{cfg_.login.max_pending})
+    if (logins_.size() >= 2 * std::size_t{gen_->cfg.login.max_pending})
         return make_error(Errc::busy, "too_many_logins", "too many pending logins");
     return {};
 }
@@ -254,19 +359,20 @@ Status LoginEngine::check_limits() const {
 Result<BackendLoginId> LoginEngine::start(const LoginRequest& request, LoginStartedCb started,
                                           LoginDone done) {
     // First, before any provider contact, push or listener work: is this an account we manage?
-    auto account = accounts_.resolve(request.user);
+    auto account = gen_->accounts.resolve(request.user);
     if (!account)
         return std::move(account).error();
-    const ServicePolicy policy = cfg_.policy_for(request.service);
+    const ServicePolicy policy = gen_->cfg.policy_for(request.service);
     auto flow = chosen_flow(policy, request);
     if (!flow)
         return std::move(flow).error();
-    if (!provider_->ready())
-        return provider_->not_ready_error();
+    if (!gen_->provider->ready())
+        return gen_->provider->not_ready_error();
     PSC_TRY(check_limits());
 
     auto p = std::make_unique<Pending>();
     p->engine = this;
+    p->gen = gen_;
     p->id = next_id_++;
     p->subject = LoginSubject{request, std::move(*account)};
     p->started = std::move(started);
@@ -305,7 +411,7 @@ Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& polic
     LoginDisplay& display = p.display;
     switch (flow) {
     case Flow::code: {
-        auto code = CodeLogin::create(ctx_, id, p.subject, redirect_uri_, confirm_callbacks_,
+        auto code = CodeLogin::create(p.gen->ctx, id, p.subject, redirect_uri_, confirm_callbacks_,
                                       std::move(on_done));
         if (!code)
             return std::move(code).error();
@@ -333,7 +439,7 @@ Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& polic
                     std::min(it->second->display.expires_in, expires_in);
             announce(id);
         };
-        auto ciba = CibaLogin::create(ctx_, id, p.subject, policy.login.ciba_channel,
+        auto ciba = CibaLogin::create(p.gen->ctx, id, p.subject, policy.login.ciba_channel,
                                       std::move(on_started), std::move(on_done));
         if (!ciba)
             return std::move(ciba).error();
@@ -358,7 +464,7 @@ Status LoginEngine::start_flow(Pending& p, Flow flow, const ServicePolicy& polic
             d.expires_in = std::min(d.expires_in, (*dev)->expires_in());
             announce(id);
         };
-        auto device = DeviceLogin::create(ctx_, id, p.subject, std::move(on_started),
+        auto device = DeviceLogin::create(p.gen->ctx, id, p.subject, std::move(on_started),
                                           std::move(on_done));
         if (!device)
             return std::move(device).error();
@@ -401,7 +507,7 @@ int LoginEngine::on_deadline(sd_event_source* s, uint64_t, void* userdata) noexc
 
 CallbackReply LoginEngine::on_request(std::string_view target) {
     CallbackLimits limits;
-    limits.max_bytes = cfg_.limits.callback_max_request;
+    limits.max_bytes = gen_->cfg.limits.callback_max_request;
     auto resp = parse_callback_target(target, limits);
     if (!resp)
         return {CallbackReply::Page::unknown_login, {}};
@@ -438,7 +544,7 @@ Status LoginEngine::submit_callback(BackendLoginId id, std::string_view address)
 }
 
 Status LoginEngine::refresh_provider(RefreshDone done) {
-    return provider_->refresh([done = std::move(done)](Status outcome) {
+    return gen_->provider->refresh([done = std::move(done)](Status outcome) {
         if (outcome.ok() || outcome.error().code == Errc::unavailable)
             return done(std::move(outcome));
         Error e = std::move(outcome).error();
@@ -487,6 +593,8 @@ void LoginEngine::call(Fn& fn, Arg arg) noexcept {
 int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
     auto* self = static_cast<LoginEngine*>(userdata);
     try {
+        if (self->reload_finished_)
+            self->finish_reload();
         self->deliver();
     } catch (...) {
         // A login whose news could not be delivered ends at its deadline.

@@ -78,21 +78,35 @@ public:
     // ProviderState::refresh; a failed fetch is reported as Unavailable with its own reason.
     [[nodiscard]] Status refresh_provider(RefreshDone done) override;
 
-    [[nodiscard]] bool provider_ready() const noexcept { return provider_->ready(); }
+    // Reload (SIGHUP): a new configuration for the logins that start from now on. Its files and
+    // credentials are read, a new HTTP client made, and the provider loaded with it (discovery
+    // and keys, through the new proxy and CA) before it replaces the running one; until then,
+    // and if any step fails, the running configuration stays. Pending logins finish under the
+    // configuration they started with. `done` is called from the loop, never from inside
+    // reload(). Reasons: reload_in_progress (busy), reload_needs_restart (config: [callback]
+    // changed — the listener holds pending logins' callbacks), setup's, the provider's.
+    using ReloadDone = std::function<void(Status)>;
+    [[nodiscard]] Status reload(Config cfg, ReloadDone done) override;
+    // The configuration new logins use.
+    [[nodiscard]] const Config& config() const noexcept;
+
+    [[nodiscard]] bool provider_ready() const noexcept;
     [[nodiscard]] ProviderStatus provider_status() const override;
-    [[nodiscard]] const ProviderState& provider() const noexcept { return *provider_; }
+    [[nodiscard]] const ProviderState& provider() const noexcept;
     [[nodiscard]] std::string callback_url() const { return server_->url(); }
     [[nodiscard]] std::size_t pending() const noexcept { return logins_.size(); }
     // HTTP exchanges in flight (0 once every login ended or was cancelled): tests check for leaks.
-    [[nodiscard]] std::size_t http_in_flight() const noexcept { return http_.client->in_flight(); }
+    [[nodiscard]] std::size_t http_in_flight() const noexcept;
 
     struct Pending;
+    struct Generation;
 
 private:
-    LoginEngine(sd_event* event, Config cfg, LoginEngineOptions opts);
-    [[nodiscard]] Status setup();
+    LoginEngine(sd_event* event, LoginEngineOptions opts, PushThrottleLimits pushes);
+    void finish_reload();
+    [[nodiscard]] Status setup(Config cfg);
+    [[nodiscard]] Result<std::shared_ptr<Generation>> make_generation(Config cfg);
     [[nodiscard]] CallbackReply on_request(std::string_view target);
-    [[nodiscard]] Status load_signing_key();
     [[nodiscard]] Status check_limits() const;
     [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy);
     void announce(BackendLoginId id);
@@ -107,18 +121,16 @@ private:
     static int on_defer(sd_event_source* s, void* userdata) noexcept;
 
     sd_event* event_;
-    Config cfg_;
     LoginEngineOptions opts_;
     NssUserDb nss_;
-    std::optional<Secret> client_secret_;
-    std::optional<JwsSigningKey> signing_key_; // private_key_jwt
-    MapFileCache maps_;
-    AccountResolver accounts_;
     PushThrottle pushes_; // CIBA pushes per user (local seat and remote apart)
-    // Teardown order (reverse of declaration): logins (cancel their requests), listener, provider,
-    // then the HTTP client and its loop.
-    SdEventHttpClient http_;
-    std::unique_ptr<ProviderState> provider_;
+    // What new logins use; each pending login holds the generation it started with. Teardown
+    // order (reverse of declaration): logins (cancel their requests), listener, generations.
+    std::shared_ptr<Generation> gen_;
+    std::shared_ptr<Generation> next_; // a reload loading its provider
+    ReloadDone reload_done_;
+    Status reload_outcome_;
+    bool reload_finished_ = false; // deliver it (and drop next_ if it failed) from the defer
     std::unique_ptr<CallbackServer> server_;
     std::string redirect_uri_;
     bool confirm_callbacks_ = false; // [callback] confirm_code for this redirect_uri

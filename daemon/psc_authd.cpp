@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <systemd/sd-daemon.h>
@@ -80,10 +81,11 @@ int fail(const char* what, int r) {
 // Everything the daemon holds, destroyed in reverse order: the bus layer before the backend it
 // calls, both before the connection and the loop.
 struct Daemon {
+    std::string config_path;
     Config cfg;
     std::unique_ptr<LogSink> audit; // outlives the bus layer that writes to it
     SdEventPtr event;
-    SdEventSourcePtr sigterm, sigint;
+    SdEventSourcePtr sigterm, sigint, sighup;
     SdBusPtr bus;
     std::unique_ptr<LoginBackend> backend;
     std::unique_ptr<AuthBus> auth;
@@ -96,6 +98,62 @@ int on_signal(sd_event_source* s, const struct signalfd_siginfo*, void* userdata
     return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+void log_line(const std::string& line) {
+    std::fprintf(stderr, "psc-authd: %s\n", line.c_str());
+}
+
+LoadOptions daemon_load_options() {
+    return LoadOptions{.proxy_environment = true};
+}
+
+// SIGHUP (systemctl reload): the configuration, its drop-ins, the map and the credentials are read
+// again; new logins use them once the provider has loaded with them. A configuration that does
+// not load, or whose provider cannot be reached, is refused and the running one stays. Pending
+// logins finish under the configuration they started with.
+int on_reload(sd_event_source*, const struct signalfd_siginfo*, void* userdata) noexcept {
+    auto* d = static_cast<Daemon*>(userdata);
+    try {
+        (void)sd_notify(0, "RELOADING=1");
+        ConfigDiagnostics diag;
+        auto cfg = load_config(d->config_path, daemon_load_options(), &diag);
+        for (const auto& w : diag.warnings)
+            log_line("reload: " + w.text());
+        if (!cfg) {
+            for (const auto& e : diag.errors)
+                log_line("reload refused, the running configuration stays: " + e.text());
+            if (diag.errors.empty())
+                log_line("reload refused, the running configuration stays: " +
+                         cfg.error().describe());
+            (void)sd_notify(0, "READY=1");
+            return 0;
+        }
+        auto fresh = std::make_shared<Config>(std::move(*cfg));
+        auto st = d->backend->reload(*fresh, [d, fresh](Status outcome) {
+            if (outcome) {
+                d->cfg = std::move(*fresh);
+                AuthBusLimits limits = auth_bus_limits(d->cfg);
+                limits.version = PSC_VERSION;
+                if (d->auth)
+                    d->auth->set_limits(std::move(limits));
+                log_line("configuration reloaded from " + d->config_path +
+                         "; new logins use it, pending ones finish under the previous one");
+            } else {
+                log_line("reload refused, the running configuration stays: " +
+                         outcome.error().describe());
+            }
+            (void)sd_notify(0, "READY=1");
+        });
+        if (!st) {
+            log_line("reload refused, the running configuration stays: " + st.error().describe());
+            (void)sd_notify(0, "READY=1");
+        }
+    } catch (const std::exception& e) {
+        log_line(std::string("reload failed, the running configuration stays: ") + e.what());
+        (void)sd_notify(0, "READY=1");
+    }
+    return 0;
+}
+
 int run(Daemon& d) {
     sd_event* ev = nullptr;
     int r = sd_event_new(&ev);
@@ -106,6 +164,7 @@ int run(Daemon& d) {
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
         return fail("block signals", errno);
     sd_event_source* src = nullptr;
@@ -115,15 +174,16 @@ int run(Daemon& d) {
     if ((r = sd_event_add_signal(ev, &src, SIGINT, on_signal, &d)) < 0)
         return fail("watch SIGINT", r);
     d.sigint.reset(src);
+    if ((r = sd_event_add_signal(ev, &src, SIGHUP, on_reload, &d)) < 0)
+        return fail("watch SIGHUP", r);
+    d.sighup.reset(src);
 
     sd_bus* bus = nullptr;
     r = sd_bus_open_system(&bus); // honours DBUS_SYSTEM_BUS_ADDRESS
     d.bus.reset(bus);
     if (r < 0)
         return fail("connect to the system bus", r);
-    auto backend = make_login_backend(d.cfg, ev, [](const std::string& line) {
-        std::fprintf(stderr, "psc-authd: %s\n", line.c_str());
-    });
+    auto backend = make_login_backend(d.cfg, ev, log_line);
     if (!backend) {
         std::fprintf(stderr, "psc-authd: Failed to start the login engine: %s\n",
                      backend.error().describe().c_str());
@@ -179,7 +239,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         ConfigDiagnostics diag;
-        auto cfg = load_config(args.config, LoadOptions{.proxy_environment = true}, &diag);
+        auto cfg = load_config(args.config, daemon_load_options(), &diag);
         for (const auto& w : diag.warnings)
             std::fprintf(stderr, "%s\n", w.text().c_str());
         if (!cfg) {
@@ -191,6 +251,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         Daemon d;
+        d.config_path = args.config;
         d.cfg = std::move(*cfg);
         d.audit = make_log_sink(args.log_target, std::getenv("JOURNAL_STREAM"));
         const int rc = run(d);

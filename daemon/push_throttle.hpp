@@ -25,6 +25,8 @@ struct PushThrottleLimits {
 class PushThrottle {
 public:
     explicit PushThrottle(PushThrottleLimits limits) : limits_(limits) {}
+    // New limits (a reload); the buckets, and so the pushes already spent, are kept.
+    void set_limits(PushThrottleLimits limits) noexcept { limits_ = limits; }
     // Takes one push from the bucket, or Errc::busy "ciba_throttled" whose message says when the
     // next one is allowed ("next push for this account in N s").
     [[nodiscard]] Status admit(const std::string& user, bool remote, std::uint64_t now_usec);

@@ -119,7 +119,8 @@ Result<std::string> build_authorization_url(const AuthRequestParams& p, std::str
     if (!p.login_hint.empty())
         append_param(url, first, "login_hint", p.login_hint);
     for (std::size_t i = 0; i < p.extra.size(); ++i) {
-        const auto& [name, value] = p.extra[i];
+        const std::string& name = p.extra[i].first; // (clang 14: no lambda capture of bindings)
+        const std::string& value = p.extra[i].second;
         const bool repeated = std::any_of(p.extra.begin(), p.extra.begin() + i,
                                           [&](const auto& e) { return e.first == name; });
         if (name.empty() || is_reserved_auth_param(name) || repeated)
