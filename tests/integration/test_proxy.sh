@@ -123,6 +123,12 @@ proxy_ciba_login() {
 
 # no_proxy naming the provider: psc-authd connects directly and cannot even resolve the name.
 proxy_bypassed_unreachable() {
+    # Connecting directly means resolving the name in psc-authd, where nss_wrapper (preloaded for
+    # the test accounts) dlopens libc with RTLD_DEEPBIND, which a sanitizer runtime refuses.
+    if ldd "$PSC_AUTHD" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+        skip "sanitizer build: psc-authd cannot resolve names under nss_wrapper; the plain build runs it"
+        return 1
+    fi
     proxy_config "no_proxy = $PROXY_HOST"
     stack_stop_daemon
     stack_start_daemon
