@@ -118,6 +118,16 @@ Result<std::uint32_t> AuthClient::pending_logins() {
     return n;
 }
 
+Result<BusMessagePtr> AuthClient::property(const char* name, const char* sig) {
+    BusError err;
+    sd_bus_message* raw = nullptr;
+    const int r = sd_bus_get_property(bus_.get(), kDest, kPath, kIface, name, &err.e, &raw, sig);
+    BusMessagePtr reply(raw);
+    if (r < 0)
+        return error_from_bus(err.e, r);
+    return reply;
+}
+
 Status read_bus_dict(sd_bus_message* m, BusDict& out) {
     int r = sd_bus_message_enter_container(m, 'a', "{sv}");
     while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
@@ -137,6 +147,10 @@ Status read_bus_dict(sd_bus_message* m, BusDict& out) {
             std::uint32_t u = 0;
             r = sd_bus_message_read(m, "u", &u);
             out[key] = std::to_string(u);
+        } else if (sig == "t") {
+            std::uint64_t t = 0;
+            r = sd_bus_message_read(m, "t", &t);
+            out[key] = std::to_string(t);
         } else if (sig == "b") {
             int b = 0;
             r = sd_bus_message_read(m, "b", &b);

@@ -22,7 +22,7 @@ namespace psc::ctl {
 using BusPtr = Owned<sd_bus, sd_bus_flush_close_unref>;
 using BusMessagePtr = Owned<sd_bus_message, sd_bus_message_unref>;
 
-// An a{sv} whose values are s, u or b, as text (u in decimal, b as "true"/"false").
+// An a{sv} whose values are s, u, t or b, as text (u and t in decimal, b as "true"/"false").
 using BusDict = std::map<std::string, std::string>;
 
 class AuthClient {
@@ -34,6 +34,9 @@ public:
     // Properties Version and PendingLogins.
     [[nodiscard]] Result<std::string> version();
     [[nodiscard]] Result<std::uint32_t> pending_logins();
+    // Any property of org.psclogin.Auth1, of D-Bus type `sig`: the reply, positioned on the
+    // value (read it with sd_bus_message_read() or read_bus_dict()).
+    [[nodiscard]] Result<BusMessagePtr> property(const char* name, const char* sig);
 
     // A method call on org.psclogin.Auth1 at /org/psclogin/Auth1; the reply on success.
     // timeout_usec 0: sd-bus's default (25 s).
@@ -63,7 +66,7 @@ private:
     BusPtr bus_;
 };
 
-// Reads an a{sv} (values s, u, b; other types are skipped and shown as "?SIG").
+// Reads an a{sv} (values s, u, t, b; other types are skipped and shown as "?SIG").
 [[nodiscard]] Status read_bus_dict(sd_bus_message* m, BusDict& out);
 
 // True when the daemon itself answered (with one of its named errors).

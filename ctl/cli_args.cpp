@@ -7,7 +7,8 @@
 
 namespace psc::ctl {
 
-ParsedArgs parse_args(int argc, char** argv, const std::vector<std::string_view>& value_options) {
+ParsedArgs parse_args(int argc, char** argv, const std::vector<std::string_view>& value_options,
+                      const std::vector<std::string_view>& flag_options) {
     ParsedArgs out;
     for (int i = 1; i < argc && out.error.empty(); ++i) {
         const std::string_view a = argv[i];
@@ -17,6 +18,10 @@ ParsedArgs parse_args(int argc, char** argv, const std::vector<std::string_view>
         }
         if (a.empty() || a[0] != '-' || a == "-") {
             out.positional.emplace_back(a);
+            continue;
+        }
+        if (std::find(flag_options.begin(), flag_options.end(), a) != flag_options.end()) {
+            out.flags.emplace_back(a);
             continue;
         }
         const auto eq = a.find('=');
@@ -40,6 +45,10 @@ std::optional<std::string> option(const ParsedArgs& a, std::string_view name) {
         if (n == name)
             v = val;
     return v;
+}
+
+bool has_flag(const ParsedArgs& a, std::string_view name) {
+    return std::find(a.flags.begin(), a.flags.end(), name) != a.flags.end();
 }
 
 Result<Config> load_config_for_cli(const std::string& path, bool quiet_note) {

@@ -16,14 +16,19 @@ namespace psc::ctl {
 struct ParsedArgs {
     std::vector<std::string> positional;
     std::vector<std::pair<std::string, std::string>> options; // name (with "--") → value
+    std::vector<std::string> flags;                           // options without a value given
     bool help = false;
     std::string error; // non-empty: bad usage, with the offending word
 };
 
-// `value_options` are the options that take a value (e.g. {"--config", "--service"}); any other
-// word starting with '-' is an error, "-h"/"--help" sets help.
+// `value_options` are the options that take a value (e.g. {"--config", "--service"}),
+// `flag_options` those that take none (e.g. {"--json"}); any other word starting with '-' is an
+// error, "-h"/"--help" sets help.
 [[nodiscard]] ParsedArgs parse_args(int argc, char** argv,
-                                    const std::vector<std::string_view>& value_options);
+                                    const std::vector<std::string_view>& value_options,
+                                    const std::vector<std::string_view>& flag_options = {});
+// Whether a flag option was given.
+[[nodiscard]] bool has_flag(const ParsedArgs& a, std::string_view name);
 // The last value given for an option.
 [[nodiscard]] std::optional<std::string> option(const ParsedArgs& a, std::string_view name);
 

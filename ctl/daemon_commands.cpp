@@ -4,10 +4,19 @@
 #include "bus_client.hpp"
 #include "cli_args.hpp"
 #include "commands.hpp"
+#include "output.hpp"
 #include "strutil.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <optional>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace psc::ctl {
@@ -33,26 +42,266 @@ int fail(const char* cmd, const Error& e) {
     return exit_code_for(e);
 }
 
-// The daemon part of `status`; returns the exit status it calls for.
-int daemon_status() {
+// One provider part as the daemon reports it (the Discovery and SigningKeys properties).
+struct PartView {
+    bool loaded = false, is_static = false;
+    std::uint64_t loaded_at = 0, next_refresh = 0; // realtime µs; 0: never / none scheduled
+    std::uint32_t failures = 0, keys = 0;
+    std::string last_error;
+};
+
+// What `status` learns from the running daemon.
+struct DaemonView {
+    std::optional<Error> error; // set: not reachable or not running (the rest is empty)
+    std::string version, issuer, listener;
+    std::uint32_t pending = 0;
+    std::map<std::string, std::uint32_t> pending_by_flow;
+    std::vector<std::string> config_files;
+    std::uint64_t config_loaded_at = 0;
+    bool ready = false;
+    PartView discovery, keys;
+};
+
+std::uint64_t now_usec() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+// A number from a BusDict (written by read_bus_dict in decimal); 0 when absent.
+template <class T>
+T number(const std::string& text) {
+    auto v = parse_int<T>(text, 0, std::numeric_limits<T>::max());
+    return v ? *v : 0;
+}
+
+Status read_part(AuthClient& c, const char* name, PartView& out) {
+    auto m = c.property(name, "a{sv}");
+    if (!m)
+        return std::move(m).error();
+    BusDict d;
+    PSC_TRY(read_bus_dict(m->get(), d));
+    out.loaded = d["loaded"] == "true";
+    out.is_static = d["static"] == "true";
+    out.loaded_at = number<std::uint64_t>(d["loaded_at"]);
+    out.next_refresh = number<std::uint64_t>(d["next_refresh"]);
+    out.failures = number<std::uint32_t>(d["failures"]);
+    out.keys = number<std::uint32_t>(d["keys"]);
+    out.last_error = strip_control(d["last_error"]);
+    return {};
+}
+
+Status read_pending_by_flow(AuthClient& c, std::map<std::string, std::uint32_t>& out) {
+    auto m = c.property("PendingByFlow", "a{su}");
+    if (!m)
+        return std::move(m).error();
+    int r = sd_bus_message_enter_container(m->get(), 'a', "{su}");
+    const char* flow = nullptr;
+    std::uint32_t n = 0;
+    while (r >= 0 && (r = sd_bus_message_read(m->get(), "{su}", &flow, &n)) > 0)
+        out[strip_control(flow ? flow : "")] = n;
+    if (r < 0 || (r = sd_bus_message_exit_container(m->get())) < 0)
+        return AuthClient::local_error(r);
+    return {};
+}
+
+Status read_daemon_details(AuthClient& c, DaemonView& v) {
+    auto pending = c.pending_logins();
+    if (!pending)
+        return std::move(pending).error();
+    v.pending = *pending;
+    for (auto [name, dest] : {std::pair{"Issuer", &v.issuer}, {"ListenerAddress", &v.listener}}) {
+        auto m = c.property(name, "s");
+        if (!m)
+            return std::move(m).error();
+        const char* text = nullptr;
+        if (int r = sd_bus_message_read(m->get(), "s", &text); r < 0)
+            return AuthClient::local_error(r);
+        *dest = strip_control(text ? text : "");
+    }
+    auto ready = c.property("ProviderReady", "b");
+    if (!ready)
+        return std::move(ready).error();
+    int b = 0;
+    if (int r = sd_bus_message_read(ready->get(), "b", &b); r < 0)
+        return AuthClient::local_error(r);
+    v.ready = b != 0;
+    auto files = c.property("ConfigFiles", "as");
+    if (!files)
+        return std::move(files).error();
+    char** strv = nullptr;
+    if (int r = sd_bus_message_read_strv(files->get(), &strv); r < 0)
+        return AuthClient::local_error(r);
+    for (char** f = strv; f && *f; ++f) {
+        v.config_files.push_back(strip_control(*f));
+        std::free(*f);
+    }
+    std::free(static_cast<void*>(strv));
+    auto at = c.property("ConfigLoadedAt", "t");
+    if (!at)
+        return std::move(at).error();
+    if (int r = sd_bus_message_read(at->get(), "t", &v.config_loaded_at); r < 0)
+        return AuthClient::local_error(r);
+    PSC_TRY(read_part(c, "Discovery", v.discovery));
+    PSC_TRY(read_part(c, "SigningKeys", v.keys));
+    return read_pending_by_flow(c, v.pending_by_flow);
+}
+
+DaemonView read_daemon() {
+    DaemonView v;
     auto client = AuthClient::connect();
     if (!client) {
-        std::printf("daemon: not reachable (%s)\n", describe_failure(client.error()).c_str());
-        return kExitUnavailable;
+        v.error = client.error();
+        return v;
     }
     auto version = client->version();
     if (!version) {
-        std::printf("daemon: not running (%s)\n", describe_failure(version.error()).c_str());
-        return kExitUnavailable;
+        v.error = version.error();
+        return v;
     }
-    auto pending = client->pending_logins();
-    if (!pending) {
-        std::printf("daemon: %s\n", describe_failure(pending.error()).c_str());
-        return exit_code_for(pending.error());
+    v.version = strip_control(*version);
+    if (auto st = read_daemon_details(*client, v); !st)
+        v.error = st.error();
+    return v;
+}
+
+// "2026-12-05 23:40:01 UTC" for a realtime µs timestamp.
+std::string utc_text(std::uint64_t usec, bool iso) {
+    const std::time_t t = static_cast<std::time_t>(usec / 1000000);
+    std::tm tm{};
+    char buf[40];
+    if (::gmtime_r(&t, &tm) == nullptr ||
+        std::strftime(buf, sizeof buf, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
+                      &tm) == 0)
+        return "?";
+    return buf;
+}
+
+// "42 s", "5 min", "3 h 10 min".
+std::string span_text(std::uint64_t usec) {
+    const std::uint64_t s = usec / 1000000;
+    if (s < 120)
+        return std::to_string(s) + " s";
+    if (s < 7200)
+        return std::to_string(s / 60) + " min";
+    return std::to_string(s / 3600) + " h " + std::to_string(s / 60 % 60) + " min";
+}
+
+// "2 key(s), loaded 5 min ago, next refresh in 55 min" and the last error on its own line.
+std::string part_text(const PartView& p, const std::string& what, std::uint64_t now) {
+    std::string out = what;
+    if (p.loaded) {
+        out += p.is_static ? "loaded from a local file" : "loaded";
+        if (p.loaded_at != 0)
+            out += " " + span_text(now > p.loaded_at ? now - p.loaded_at : 0) + " ago";
+    } else {
+        out += paint(stdout, Tone::bad, "not loaded");
     }
-    std::printf("daemon: running, version %s, %u pending login(s)\n",
-                strip_control(*version).c_str(), *pending);
-    return kExitOk;
+    if (p.failures > 0)
+        out += ", " + paint(stdout, Tone::warn, std::to_string(p.failures) + " failed load(s)");
+    if (p.next_refresh != 0)
+        out += std::string(p.failures > 0 ? ", retrying in " : ", next refresh in ") +
+               span_text(p.next_refresh > now ? p.next_refresh - now : 0);
+    if (!p.last_error.empty())
+        out += std::string("\n    last error") + (p.failures > 0 ? "" : " (since recovered)") +
+               ": " + p.last_error;
+    return out;
+}
+
+void print_daemon(const DaemonView& v) {
+    if (v.error) {
+        const bool answered = daemon_answered(*v.error) || v.error->reason != "bus_connect";
+        std::printf("daemon: %s (%s)\n",
+                    paint(stdout, Tone::bad, answered ? "not running" : "not reachable").c_str(),
+                    describe_failure(*v.error).c_str());
+        return;
+    }
+    std::string flows;
+    for (const auto& [flow, n] : v.pending_by_flow)
+        flows += (flows.empty() ? " (" : ", ") + flow + " " + std::to_string(n);
+    std::printf("daemon: %s, version %s, %u pending login(s)%s\n",
+                paint(stdout, Tone::good, "running").c_str(), v.version.c_str(), v.pending,
+                flows.empty() ? "" : (flows + ")").c_str());
+    const std::uint64_t now = now_usec();
+    std::string files;
+    for (const auto& f : v.config_files)
+        files += (files.empty() ? "" : " ") + f;
+    std::printf("  configuration: %s, loaded %s (%s ago)\n", files.c_str(),
+                utc_text(v.config_loaded_at, false).c_str(),
+                span_text(now > v.config_loaded_at ? now - v.config_loaded_at : 0).c_str());
+    std::printf("  provider: %s, issuer %s\n",
+                v.ready ? paint(stdout, Tone::good, "ready").c_str()
+                        : paint(stdout, Tone::bad, "NOT READY (logins cannot start)").c_str(),
+                v.issuer.c_str());
+    std::printf("  discovery: %s\n", part_text(v.discovery, "", now).c_str());
+    std::printf("  signing keys: %s\n",
+                part_text(v.keys, std::to_string(v.keys.keys) + " key(s), ", now).c_str());
+    std::printf("  listener: %s\n", v.listener.c_str());
+}
+
+JsonPtr part_json(const PartView& p, std::uint64_t now, bool with_keys) {
+    auto o = json_new_object();
+    json_put_bool(o.get(), "loaded", p.loaded);
+    json_put_bool(o.get(), "static", p.is_static);
+    if (p.loaded_at != 0) {
+        json_put_string(o.get(), "loaded_at", utc_text(p.loaded_at, true));
+        json_put_int(o.get(), "age_seconds",
+                     static_cast<std::int64_t>((now > p.loaded_at ? now - p.loaded_at : 0) / 1000000));
+    } else {
+        json_put_null(o.get(), "loaded_at");
+        json_put_null(o.get(), "age_seconds");
+    }
+    if (p.next_refresh != 0)
+        json_put_int(o.get(), "next_refresh_in_seconds",
+                     static_cast<std::int64_t>(
+                         (p.next_refresh > now ? p.next_refresh - now : 0) / 1000000));
+    else
+        json_put_null(o.get(), "next_refresh_in_seconds");
+    json_put_int(o.get(), "failures", p.failures);
+    if (p.last_error.empty())
+        json_put_null(o.get(), "last_error");
+    else
+        json_put_string(o.get(), "last_error", p.last_error);
+    if (with_keys)
+        json_put_int(o.get(), "keys", p.keys);
+    return o;
+}
+
+JsonPtr daemon_json(const DaemonView& v) {
+    auto o = json_new_object();
+    json_put_bool(o.get(), "running", !v.error);
+    if (v.error) {
+        json_put(o.get(), "error", json_error(*v.error));
+        return o;
+    }
+    const std::uint64_t now = now_usec();
+    json_put_string(o.get(), "version", v.version);
+    json_put_int(o.get(), "pending_logins", v.pending);
+    auto by_flow = json_new_object();
+    for (const auto& [flow, n] : v.pending_by_flow)
+        json_put_int(by_flow.get(), flow.c_str(), n);
+    json_put(o.get(), "pending_by_flow", std::move(by_flow));
+    json_put_strings(o.get(), "config_files", v.config_files);
+    json_put_string(o.get(), "config_loaded_at", utc_text(v.config_loaded_at, true));
+    json_put_string(o.get(), "issuer", v.issuer);
+    json_put_bool(o.get(), "provider_ready", v.ready);
+    json_put(o.get(), "discovery", part_json(v.discovery, now, false));
+    json_put(o.get(), "signing_keys", part_json(v.keys, now, true));
+    json_put_string(o.get(), "listener", v.listener);
+    return o;
+}
+
+// The newest modification time of the configuration's files, realtime µs (0 when unknown).
+std::uint64_t newest_mtime(const std::vector<std::string>& files) {
+    std::uint64_t newest = 0;
+    for (const auto& f : files) {
+        struct stat st {};
+        if (::stat(f.c_str(), &st) == 0)
+            newest = std::max<std::uint64_t>(
+                newest, static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000 +
+                            static_cast<std::uint64_t>(st.st_mtim.tv_nsec) / 1000);
+    }
+    return newest;
 }
 
 struct LoginRow {
@@ -102,28 +351,58 @@ void print_logins(const std::vector<LoginRow>& rows) {
 } // namespace
 
 int cmd_status(int argc, char** argv) {
-    static const char* kUsage = "Usage: pscctl status [--config PATH]\n\n"
-                                "Says whether psc-authd answers on the system bus and checks the "
-                                "configuration.\nExit status: 0 both fine, 1 configuration "
-                                "invalid, 2 bad usage, 3 daemon not reachable.\n";
-    const auto a = parse_args(argc, argv, {"--config"});
+    static const char* kUsage =
+        "Usage: pscctl status [--config PATH] [--json]\n\n"
+        "What the running psc-authd knows (its configuration, the provider's discovery document\n"
+        "and signing keys, the listener, pending logins per flow), then a check of the\n"
+        "configuration on disk.\nExit status: 0 all fine, 1 configuration invalid or the provider "
+        "not loaded\n(logins cannot start), 2 bad usage, 3 daemon not reachable.\n";
+    const auto a = parse_args(argc, argv, {"--config"}, {"--json"});
     if (a.help || !a.error.empty() || !a.positional.empty())
         return usage_error("status", a, kUsage);
-    const int daemon_rc = daemon_status();
+    const bool json = has_flag(a, "--json");
+    const DaemonView daemon = read_daemon();
     const std::string path = option(a, "--config").value_or(std::string(kDefaultConfigPath));
     auto cfg = load_config_for_cli(path, true);
-    int config_rc = kExitOk;
-    if (cfg) {
-        std::string files;
-        for (const auto& f : cfg->files)
-            files += (files.empty() ? "" : " ") + f;
-        std::printf("config: OK (%s), issuer %s, client_id %s\n", files.c_str(),
-                    cfg->provider.issuer.c_str(), cfg->provider.client_id.c_str());
+    // A file changed after the daemon loaded its configuration: it runs an older one.
+    const bool stale = cfg && !daemon.error &&
+                       newest_mtime(cfg->files) > daemon.config_loaded_at &&
+                       daemon.config_loaded_at != 0;
+    if (json) {
+        auto doc = json_new_object();
+        json_put(doc.get(), "daemon", daemon_json(daemon));
+        auto c = json_new_object();
+        json_put_string(c.get(), "path", path);
+        json_put_bool(c.get(), "valid", static_cast<bool>(cfg));
+        if (cfg) {
+            json_put_strings(c.get(), "files", cfg->files);
+            json_put_string(c.get(), "issuer", cfg->provider.issuer);
+            json_put_string(c.get(), "client_id", cfg->provider.client_id);
+            json_put_bool(c.get(), "changed_since_daemon_loaded", stale);
+        }
+        json_put(doc.get(), "config", std::move(c));
+        json_print(doc.get());
     } else {
-        std::printf("config: INVALID (see pscctl check-config --config %s)\n", path.c_str());
-        config_rc = kExitRejected;
+        print_daemon(daemon);
+        if (cfg) {
+            std::string files;
+            for (const auto& f : cfg->files)
+                files += (files.empty() ? "" : " ") + f;
+            std::printf("config: %s (%s), issuer %s, client_id %s\n",
+                        paint(stdout, Tone::good, "OK").c_str(), files.c_str(),
+                        cfg->provider.issuer.c_str(), cfg->provider.client_id.c_str());
+            if (stale)
+                std::printf("  %s: changed since psc-authd loaded it; apply with "
+                            "\"systemctl reload psc-authd\"\n",
+                            paint(stdout, Tone::warn, "note").c_str());
+        } else {
+            std::printf("config: %s (see pscctl check-config --config %s)\n",
+                        paint(stdout, Tone::bad, "INVALID").c_str(), path.c_str());
+        }
     }
-    return daemon_rc != kExitOk ? daemon_rc : config_rc;
+    if (daemon.error)
+        return daemon_answered(*daemon.error) ? kExitRejected : kExitUnavailable;
+    return cfg && daemon.ready ? kExitOk : kExitRejected;
 }
 
 int cmd_sessions(int argc, char** argv) {

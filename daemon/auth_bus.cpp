@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <map>
 #include <optional>
 #include <pwd.h>
 #include <string_view>
@@ -795,6 +797,97 @@ struct AuthBus::Glue {
         }
     }
 
+    // Realtime microseconds since the epoch, as systemd's *Timestamp properties; 0 = never.
+    static std::uint64_t epoch_usec(std::chrono::system_clock::time_point t) noexcept {
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
+        return us.count() > 0 ? static_cast<std::uint64_t>(us.count()) : 0;
+    }
+
+    template <class T>
+    static int append_entry(sd_bus_message* m, const char* key, const char* sig, T value) {
+        int r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+            r = sd_bus_message_append(m, "s", key);
+        if (r >= 0)
+            r = sd_bus_message_append(m, "v", sig, value);
+        if (r >= 0)
+            r = sd_bus_message_close_container(m);
+        return r;
+    }
+
+    // One part of the provider as a{sv}: loaded b, static b, loaded_at t, next_refresh t (0: none
+    // scheduled), failures u, last_error s, and for the signing keys keys u.
+    static int append_part(sd_bus_message* m, const ProviderPartInfo& p, bool with_keys) {
+        std::uint64_t next = 0;
+        if (p.next_fetch.count() >= 0)
+            next = epoch_usec(std::chrono::system_clock::now() + p.next_fetch);
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+            r = append_entry(m, "loaded", "b", p.loaded ? 1 : 0);
+        if (r >= 0)
+            r = append_entry(m, "static", "b", p.is_static ? 1 : 0);
+        if (r >= 0)
+            r = append_entry(m, "loaded_at", "t", epoch_usec(p.loaded_at));
+        if (r >= 0)
+            r = append_entry(m, "next_refresh", "t", next);
+        if (r >= 0)
+            r = append_entry(m, "failures", "u", static_cast<std::uint32_t>(p.failures));
+        if (r >= 0)
+            r = append_entry(m, "last_error", "s", p.last_error.c_str());
+        if (r >= 0 && with_keys)
+            r = append_entry(m, "keys", "u", static_cast<std::uint32_t>(p.keys));
+        if (r >= 0)
+            r = sd_bus_message_close_container(m);
+        return r;
+    }
+
+    enum class StatusProp { issuer, config_files, config_loaded_at, discovery, signing_keys };
+
+    // The status properties all come from one ProviderStatus; What names the property.
+    template <StatusProp What>
+    static int prop_status(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                           void* userdata, sd_bus_error*) noexcept {
+        try {
+            const auto st = static_cast<AuthBus*>(userdata)->backend_.provider_status();
+            if constexpr (What == StatusProp::issuer) {
+                return sd_bus_message_append(reply, "s", st.issuer.c_str());
+            } else if constexpr (What == StatusProp::config_files) {
+                int r = sd_bus_message_open_container(reply, 'a', "s");
+                for (const auto& f : st.config_files)
+                    if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", f.c_str());
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+            } else if constexpr (What == StatusProp::config_loaded_at) {
+                return sd_bus_message_append(reply, "t", epoch_usec(st.config_loaded_at));
+            } else if constexpr (What == StatusProp::discovery) {
+                return append_part(reply, st.discovery, false);
+            } else {
+                return append_part(reply, st.keys, true);
+            }
+        } catch (...) {
+            return -ENOMEM;
+        }
+    }
+
+    // Running logins (not yet ended) per flow.
+    static int prop_pending_by_flow(sd_bus*, const char*, const char*, const char*,
+                                    sd_bus_message* reply, void* userdata,
+                                    sd_bus_error*) noexcept {
+        try {
+            std::map<std::string, std::uint32_t> counts;
+            for (const auto& [id, l] : static_cast<AuthBus*>(userdata)->logins_)
+                if (!l->outcome)
+                    ++counts[l->flow];
+            int r = sd_bus_message_open_container(reply, 'a', "{su}");
+            for (const auto& [flow, n] : counts)
+                if (r >= 0)
+                    r = sd_bus_message_append(reply, "{su}", flow.c_str(), n);
+            return r < 0 ? r : sd_bus_message_close_container(reply);
+        } catch (...) {
+            return -ENOMEM;
+        }
+    }
+
     static const sd_bus_vtable vtable[];
 };
 
@@ -808,6 +901,13 @@ const sd_bus_vtable AuthBus::Glue::vtable[] = {
     SD_BUS_PROPERTY("ProviderReady", "b", prop_provider_ready, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_PROPERTY("ListenerAddress", "s", prop_listener, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    // Read-only status for `pscctl status`; they change without a signal (read them when needed).
+    SD_BUS_PROPERTY("Issuer", "s", prop_status<StatusProp::issuer>, 0, 0),
+    SD_BUS_PROPERTY("ConfigFiles", "as", prop_status<StatusProp::config_files>, 0, 0),
+    SD_BUS_PROPERTY("ConfigLoadedAt", "t", prop_status<StatusProp::config_loaded_at>, 0, 0),
+    SD_BUS_PROPERTY("Discovery", "a{sv}", prop_status<StatusProp::discovery>, 0, 0),
+    SD_BUS_PROPERTY("SigningKeys", "a{sv}", prop_status<StatusProp::signing_keys>, 0, 0),
+    SD_BUS_PROPERTY("PendingByFlow", "a{su}", prop_pending_by_flow, 0, 0),
     SD_BUS_METHOD_WITH_NAMES("GetFlows", "s", SD_BUS_PARAM(service), "as", SD_BUS_PARAM(flows),
                              method<get_flows>, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("GetUserFlows", "ss", SD_BUS_PARAM(user) SD_BUS_PARAM(service), "as",

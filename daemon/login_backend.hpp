@@ -73,11 +73,28 @@ using LoginStartedCb = std::function<void(Result<LoginDisplay>)>;
 // Errc the bus maps to org.psclogin.Auth1.Error.* and a reason for PSC_REASON.
 using LoginDone = std::function<void(LoginOutcome)>;
 
-// What the daemon knows of its provider, for `pscctl status` and readiness probes.
+// What the daemon's status reports about one part of the provider (the discovery document or
+// the signing keys).
+struct ProviderPartInfo {
+    bool loaded = false;
+    bool is_static = false;                            // metadata_file / jwks_file
+    std::chrono::system_clock::time_point loaded_at{}; // last successful load; epoch: never
+    std::chrono::seconds next_fetch{-1};               // from now; -1: none scheduled
+    unsigned failures = 0;                             // consecutive, since the last success
+    std::string last_error; // "reason: message" of the last failed load (kept after a recovery)
+    std::size_t keys = 0;   // signing keys: how many are usable
+};
+
+// What the daemon knows of its provider and configuration, for `pscctl status` and readiness
+// probes.
 struct ProviderStatus {
     bool ready = false;     // discovery and signing keys loaded: logins can start
-    std::string last_error; // "reason: message" of the last failed fetch, "" when none
+    std::string last_error; // why not ready ("" when ready)
     std::string listener;   // the callback listener's own address ("http://127.0.0.1:8765/callback")
+    std::string issuer;
+    std::vector<std::string> config_files;                    // the running configuration's
+    std::chrono::system_clock::time_point config_loaded_at{}; // at start or the last reload
+    ProviderPartInfo discovery, keys;
 };
 
 class LoginBackend {

@@ -55,6 +55,7 @@ struct LoginEngine::Generation {
     Generation& operator=(const Generation&) = delete;
 
     Config cfg;
+    std::chrono::system_clock::time_point loaded_at = std::chrono::system_clock::now();
     std::optional<Secret> client_secret;
     std::optional<JwsSigningKey> signing_key; // private_key_jwt
     MapFileCache maps;
@@ -339,6 +340,11 @@ ProviderStatus LoginEngine::provider_status() const {
     st.listener = server_->url();
     if (!st.ready)
         st.last_error = gen_->provider->not_ready_error().message;
+    st.issuer = gen_->cfg.provider.issuer;
+    st.config_files = gen_->cfg.files;
+    st.config_loaded_at = gen_->loaded_at;
+    st.discovery = gen_->provider->discovery_info();
+    st.keys = gen_->provider->keys_info();
     return st;
 }
 

@@ -137,6 +137,7 @@ ProviderPartInfo ProviderState::discovery_info() const {
     i.loaded_at = discovery_at_;
     i.next_fetch = static_metadata_ ? std::chrono::seconds(-1) : until(discovery_timer_);
     i.failures = discovery_failures_;
+    i.last_error = discovery_error_;
     return i;
 }
 
@@ -147,6 +148,8 @@ ProviderPartInfo ProviderState::keys_info() const {
     i.loaded_at = jwks_at_;
     i.next_fetch = jwks_.is_static() ? std::chrono::seconds(-1) : until(jwks_timer_);
     i.failures = jwks_failures_;
+    i.last_error = jwks_error_;
+    i.keys = jwks_.keys().keys.size();
     return i;
 }
 
@@ -175,6 +178,7 @@ void ProviderState::on_discovery(Result<ProviderMetadata> md) {
     // the next load.
     if (!md) {
         last_error_ = md.error();
+        discovery_error_ = md.error().describe();
         schedule(discovery_timer_, backoff(++discovery_failures_), true);
         refresh_after_discovery(md.error());
         report(true, md.error());
@@ -228,6 +232,7 @@ void ProviderState::on_jwks(Result<HttpResponse> resp) {
         schedule(jwks_timer_, cfg_.jwks_refresh, false);
     } else {
         last_error_ = outcome.error();
+        jwks_error_ = outcome.error().describe();
         schedule(jwks_timer_, backoff(++jwks_failures_), false);
     }
     // Waiters may start new requests or forget others: work on a detached copy.

@@ -13,6 +13,7 @@
 #include "http_client.hpp"
 #include "http_config.hpp"
 #include "jwks_cache.hpp"
+#include "login_backend.hpp"
 #include "result.hpp"
 
 #include <chrono>
@@ -34,15 +35,6 @@ struct ProviderEvent {
     bool ok = false;
     std::string_view part; // "discovery document" or "signing keys"
     std::string message;   // what happened, with the URL and, on failure, the error and retry
-};
-
-// What the daemon's status reports about one part.
-struct ProviderPartInfo {
-    bool loaded = false;
-    bool is_static = false;                           // metadata_file / jwks_file
-    std::chrono::system_clock::time_point loaded_at{}; // last successful load
-    std::chrono::seconds next_fetch{-1};              // from now; -1: none scheduled
-    unsigned failures = 0;                            // consecutive, since the last success
 };
 
 struct ProviderStateOptions {
@@ -125,6 +117,7 @@ private:
     std::optional<ProviderMetadata> metadata_;
     JwksCache jwks_;
     std::optional<Error> last_error_;
+    std::string discovery_error_, jwks_error_; // per part, for the status
     unsigned discovery_failures_ = 0;
     unsigned jwks_failures_ = 0;
     unsigned discovery_loads_ = 0;

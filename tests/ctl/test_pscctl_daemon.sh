@@ -33,7 +33,78 @@ $OUT"
 
 status_with_daemon() {
     ctl status --config "$PSC_CONFIG" && expect 0 "daemon: running, version" &&
-        expect 0 "config: OK ($PSC_CONFIG"
+        expect 0 "config: OK ($PSC_CONFIG" || return 1
+    expect 0 "  configuration: $PSC_CONFIG $PSC_CONFIG.d/50-test.conf, loaded " &&
+        expect 0 "  provider: ready, issuer $MOCK_ISSUER" || return 1
+    grep -qE '^  discovery: loaded [0-9]+ s ago, next refresh in 5[0-9] min$' <<<"$OUT" ||
+        fail "discovery line: $OUT" || return 1
+    expect 0 "  signing keys: 1 key(s), loaded " && expect 0 "  listener: http://127.0.0.1:" ||
+        return 1
+    # Not a terminal: no colour, whatever NO_COLOR says.
+    if grep -q $'\033' <<<"$OUT"; then fail "colour codes in piped output: $OUT"; fi
+}
+
+# The installed interface description says exactly what the daemon serves.
+introspection_matches_xml() {
+    local live=$STACK_DIR/introspect.xml out
+    stack_busctl --timeout=5 introspect --xml-interface org.psclogin.Auth1 /org/psclogin/Auth1 \
+        >"$live" || fail "introspection failed" || return 1
+    out=$(python3 "$PSC_SOURCE_ROOT/tests/ctl/check_introspection.py" \
+        "$PSC_SOURCE_ROOT/daemon/org.psclogin.Auth1.xml" "$live" 2>&1) || fail "$out"
+}
+
+# json_check PYTHON_EXPR...: each expression holds for d, the JSON document pscctl printed.
+json_check() {
+    python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+for expr in sys.argv[1:]:
+    if not eval(expr):
+        sys.exit("does not hold: %s\n%s" % (expr, json.dumps(d, indent=1)))
+' "$@" <<<"$OUT" || fail "pscctl $CASE_NAME --json"
+}
+
+status_json() {
+    must_start claire psc-code code 192.0.2.7 || return 1
+    RC=0
+    OUT=$(LD_PRELOAD=libnss_wrapper.so "$PSCCTL" status --json --config "$PSC_CONFIG" \
+        2>/dev/null) || RC=$?
+    [ "$RC" = 0 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["daemon"]["running"] is True' 'd["daemon"]["provider_ready"] is True' \
+        'd["daemon"]["pending_by_flow"] == {"code": 1}' 'd["daemon"]["pending_logins"] == 1' \
+        'd["daemon"]["discovery"]["loaded"] and d["daemon"]["discovery"]["failures"] == 0' \
+        'd["daemon"]["discovery"]["last_error"] is None' \
+        'd["daemon"]["discovery"]["next_refresh_in_seconds"] > 3500' \
+        'd["daemon"]["signing_keys"]["keys"] == 1' \
+        'd["daemon"]["signing_keys"]["age_seconds"] < 60' \
+        'd["daemon"]["listener"].startswith("http://127.0.0.1:")' \
+        'd["daemon"]["config_files"][0] == d["config"]["path"]' \
+        'd["config"]["valid"] and d["config"]["changed_since_daemon_loaded"] is False' \
+        'd["config"]["client_id"] == "'"$MOCK_CLIENT_ID"'"'
+}
+
+# On a terminal the verdicts are coloured; NO_COLOR (any non-empty value) and TERM=dumb turn it off.
+status_colour_only_on_terminal() {
+    local tty=$PSC_SOURCE_ROOT/tests/support/on-tty.py
+    OUT=$(env -u NO_COLOR TERM=xterm LD_PRELOAD=libnss_wrapper.so "$tty" "$PSCCTL" status \
+        --config "$PSC_CONFIG" 2>&1) || fail "status on a terminal failed: $OUT" || return 1
+    grep -qF $'\033[32mrunning\033[0m' <<<"$OUT" || fail "no colour on a terminal: $OUT" ||
+        return 1
+    for env in NO_COLOR=1 TERM=dumb; do
+        OUT=$(env "$env" LD_PRELOAD=libnss_wrapper.so "$tty" "$PSCCTL" status \
+            --config "$PSC_CONFIG" 2>&1) || fail "status with $env failed: $OUT" || return 1
+        grep -qF "daemon: running" <<<"$OUT" || fail "status with $env: $OUT" || return 1
+        if grep -q $'\033' <<<"$OUT"; then fail "colour despite $env: $OUT"; return 1; fi
+    done
+}
+
+# A file of the configuration is newer than the daemon's copy: status says to reload.
+status_config_changed() {
+    ctl status --config "$PSC_CONFIG"
+    grep -qF "changed since psc-authd loaded it" <<<"$OUT" && fail "stale note too early: $OUT"
+    touch -d '+2 seconds' "$PSC_CONFIG.d/50-test.conf"
+    ctl status --config "$PSC_CONFIG"
+    expect 0 'note: changed since psc-authd loaded it; apply with "systemctl reload psc-authd"'
 }
 
 status_without_daemon() {
@@ -139,6 +210,42 @@ jwks_refresh_ok() {
     expect 0 "OK"
 }
 
+# The provider goes away: a refresh fails, what was loaded is kept, and status shows the failure,
+# the retry and the error.
+status_provider_failure() {
+    stack_stop_mock
+    sleep 1.2
+    ctl jwks refresh
+    expect 1 "http_connect" || return 1
+    ctl status --config "$PSC_CONFIG"
+    expect 0 "  provider: ready" && expect 0 "  discovery: loaded " &&
+        expect 0 ", 1 failed load(s), retrying in " &&
+        expect 0 "    last error: http_connect: $MOCK_DISCOVERY_URL"
+}
+
+# Restarted while the provider is down: not ready, logins cannot start, and status exits 1.
+status_provider_not_ready() {
+    stack_stop_daemon
+    stack_start_daemon
+    local i
+    for ((i = 0; i < 50; i++)); do
+        ctl status --json --config "$PSC_CONFIG"
+        grep -q '"failures":[1-9]' <<<"$OUT" && break
+        sleep 0.1
+    done
+    OUT=$(sed '/^note: not running as root/d' <<<"$OUT")
+    [ "$RC" = 1 ] || fail "exit $RC, expected 1: $OUT" || return 1
+    json_check 'd["daemon"]["provider_ready"] is False' \
+        'd["daemon"]["discovery"]["loaded"] is False' \
+        'd["daemon"]["discovery"]["loaded_at"] is None' \
+        'd["daemon"]["discovery"]["last_error"].startswith("http_connect: ")' \
+        'd["daemon"]["discovery"]["next_refresh_in_seconds"] <= 5' \
+        'd["daemon"]["signing_keys"]["loaded"] is False' || return 1
+    ctl status --config "$PSC_CONFIG"
+    expect 1 "  provider: NOT READY (logins cannot start)" &&
+        expect 1 "  discovery: not loaded, 1 failed load(s), retrying in "
+}
+
 stack_init
 stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas" "$STACK_PHARMACIEN sophie" \
     "810000000002 root"
@@ -152,9 +259,9 @@ EOF
 stack_start --ciba-interval 1
 stack_wait_ready
 run_some_cases jwks_refresh_rate_limited jwks_refresh_refused_non_root status_with_daemon \
-    sessions_root_lists_pending sessions_refused_non_root map_mapped_idnat map_unmapped_idnat \
+    introspection_matches_xml status_json status_colour_only_on_terminal sessions_root_lists_pending sessions_refused_non_root map_mapped_idnat map_unmapped_idnat \
     map_system_account map_bad_idnat discover_mock_psc login_ciba_approved \
-    login_code_pasted login_unknown_service_flow_refused status_without_daemon
+    login_code_pasted login_unknown_service_flow_refused status_config_changed status_without_daemon
 stack_stop
 
 # A second stack whose refresh rate limit is 1 s: a refresh after it is allowed.
@@ -165,4 +272,4 @@ jwks_refetch_interval = 1s
 EOF
 stack_start
 stack_wait_ready
-run_cases jwks_refresh_ok
+run_cases jwks_refresh_ok status_provider_failure status_provider_not_ready
