@@ -7,7 +7,9 @@
 #include "config.hpp"
 #include "deploy_checks.hpp"
 #include "ini.hpp"
+#include "output.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <cstdio>
 #include <optional>
@@ -22,10 +24,12 @@ struct Args {
     std::string config{kDefaultConfigPath};
     std::optional<std::string> service;
     std::string pam_dir = "/etc/pam.d";
+    bool json = false;
 };
 
 void usage(std::FILE* out) {
-    std::fputs("Usage: pscctl check-config [--config PATH] [--service NAME] [--pam-dir DIR]\n\n"
+    std::fputs("Usage: pscctl check-config [--config PATH] [--service NAME] [--pam-dir DIR]\n"
+               "                          [--json]\n\n"
                "Checks psc-login.conf and its drop-ins like psc-authd does, then what they\n"
                "depend on here: a PAM service file for each [service:NAME] (in DIR, default\n"
                "/etc/pam.d), the map file and its accounts, the client certificate and key,\n"
@@ -36,7 +40,7 @@ void usage(std::FILE* out) {
 
 // Returns the exit code for bad usage or --help, or nullopt when the arguments are fine.
 std::optional<int> parse_check_args(int argc, char** argv, Args& args) {
-    const auto a = parse_args(argc, argv, {"--config", "--service", "--pam-dir"});
+    const auto a = parse_args(argc, argv, {"--config", "--service", "--pam-dir"}, {"--json"});
     if (a.help) {
         usage(stdout);
         return kExitOk;
@@ -56,6 +60,7 @@ std::optional<int> parse_check_args(int argc, char** argv, Args& args) {
     args.config = config.value_or(args.config);
     args.service = service;
     args.pam_dir = pam_dir.value_or(args.pam_dir);
+    args.json = has_flag(a, "--json");
     return std::nullopt;
 }
 
@@ -92,7 +97,7 @@ void print_service(std::string_view name, const ServicePolicy& p) {
 
 void print_summary(const Config& c, const Args& args) {
     const auto& p = c.provider;
-    std::puts("OK");
+    std::puts(paint(stdout, Tone::good, "OK").c_str());
     std::printf("files: %s\n", join(c.files).c_str());
     std::printf("profile: %s\n", std::string(to_string(p.profile)).c_str());
     std::printf("issuer: %s\n", p.issuer.c_str());
@@ -131,6 +136,120 @@ void print_summary(const Config& c, const Args& args) {
         print_service(name, c.policy_for(name));
 }
 
+JsonPtr flows_json(const std::vector<Flow>& flows) {
+    auto a = json_new_array();
+    for (Flow f : flows)
+        json_append_string(a.get(), to_string(f));
+    return a;
+}
+
+JsonPtr service_json(std::string_view name, const ServicePolicy& p) {
+    auto o = json_new_object();
+    json_put_string(o.get(), "name", name);
+    json_put(o.get(), "flows", flows_json(p.login.flows));
+    json_put_int(o.get(), "timeout_seconds", p.login.timeout.count());
+    json_put_string(o.get(), "ciba_channel", to_string(p.login.ciba_channel));
+    json_put_strings(o.get(), "allow_professions", p.authz.allow_professions);
+    std::vector<std::string> categories;
+    for (char c : p.authz.deny_categories)
+        categories.emplace_back(1, c);
+    json_put_strings(o.get(), "deny_categories", categories);
+    if (p.authz.require_auth_mode)
+        json_put_string(o.get(), "require_auth_mode", to_string(*p.authz.require_auth_mode));
+    else
+        json_put_null(o.get(), "require_auth_mode");
+    return o;
+}
+
+// The same facts as print_summary(), for --json.
+JsonPtr summary_json(const Config& c, const Args& args) {
+    const auto& p = c.provider;
+    auto o = json_new_object();
+    json_put_strings(o.get(), "files", c.files);
+    json_put_string(o.get(), "profile", to_string(p.profile));
+    json_put_string(o.get(), "issuer", p.issuer);
+    if (!p.metadata_file.empty())
+        json_put_string(o.get(), "metadata_file", p.metadata_file);
+    else
+        json_put_string(o.get(), "discovery_url", p.discovery_url);
+    json_put_string(o.get(), "client_id", p.client_id);
+    json_put_string(o.get(), "token_auth_method", to_string(p.token_auth_method));
+    json_put_strings(o.get(), "id_token_algs", p.id_token_algs);
+    auto acr = json_new_object();
+    json_put_strings(acr.get(), "request", p.acr_values);
+    json_put_strings(acr.get(), "accept", p.acr_accept);
+    json_put_string(acr.get(), "missing", to_string(p.acr_missing));
+    json_put(o.get(), "acr", std::move(acr));
+    if (p.https_proxy.empty()) {
+        json_put_null(o.get(), "proxy");
+    } else {
+        auto proxy = json_new_object();
+        json_put_string(proxy.get(), "url", p.https_proxy);
+        json_put_string(proxy.get(), "origin", p.proxy_origin);
+        json_put_strings(proxy.get(), "no_proxy", p.no_proxy);
+        json_put(o.get(), "proxy", std::move(proxy));
+    }
+    auto extra = json_new_object();
+    for (const auto& [name, value] : p.extra_auth_params)
+        json_put_string(extra.get(), name.c_str(), value);
+    json_put(o.get(), "extra_auth_params", std::move(extra));
+    auto cb = json_new_object();
+    if (c.callback.redirect_uri.empty()) {
+        json_put_string(cb.get(), "listen_host", c.callback.listen_host);
+        json_put_int(cb.get(), "listen_port", c.callback.listen_port);
+    } else {
+        json_put_string(cb.get(), "redirect_uri", c.callback.redirect_uri);
+    }
+    json_put(o.get(), "callback", std::move(cb));
+    auto services = json_new_array();
+    if (args.service) {
+        json_append(services.get(), service_json(*args.service, c.policy_for(*args.service)));
+    } else {
+        json_append(services.get(), service_json("(default)", c.policy_for({})));
+        for (const auto& [name, ov] : c.services)
+            json_append(services.get(), service_json(name, c.policy_for(name)));
+    }
+    json_put(o.get(), "services", std::move(services));
+    return o;
+}
+
+JsonPtr problem_json(bool error, const std::string& where, const std::string& reason,
+                     const std::string& message) {
+    auto o = json_new_object();
+    json_put_string(o.get(), "severity", error ? "error" : "warning");
+    json_put_string(o.get(), "where", where);
+    json_put_string(o.get(), "reason", reason);
+    json_put_string(o.get(), "message", message);
+    return o;
+}
+
+std::string where(const ConfigIssue& i) {
+    return i.line == 0 ? i.file : i.file + ":" + std::to_string(i.line);
+}
+
+// --json: one object with "valid", every problem found (errors and warnings, with where, reason
+// and message), and when valid the summary and notes.
+int print_json_report(const Args& args, const ConfigDiagnostics& diag, const Config* cfg,
+                      const std::vector<Finding>& findings, const std::vector<std::string>& notes,
+                      bool valid) {
+    auto doc = json_new_object();
+    json_put_bool(doc.get(), "valid", valid);
+    json_put_string(doc.get(), "config", args.config);
+    auto problems = json_new_array();
+    for (const auto* list : {&diag.errors, &diag.warnings})
+        for (const auto& i : *list)
+            json_append(problems.get(), problem_json(!i.warning, where(i), i.reason, i.message));
+    for (const auto& f : findings)
+        json_append(problems.get(), problem_json(f.error, f.where, f.reason, f.message));
+    json_put(doc.get(), "problems", std::move(problems));
+    if (cfg && valid) {
+        json_put(doc.get(), "summary", summary_json(*cfg, args));
+        json_put_strings(doc.get(), "notes", notes);
+    }
+    json_print(doc.get());
+    return valid ? kExitOk : kExitRejected;
+}
+
 } // namespace
 
 int cmd_check_config(int argc, char** argv) {
@@ -149,8 +268,11 @@ int cmd_check_config(int argc, char** argv) {
                      static_cast<unsigned>(opts.trusted_owner));
     ConfigDiagnostics diag;
     auto cfg = load_config(args.config, opts, &diag);
-    for (const auto& w : diag.warnings)
-        std::fprintf(stderr, "%s\n", w.text().c_str());
+    if (args.json && !cfg)
+        return print_json_report(args, diag, nullptr, {}, {}, false);
+    if (!args.json)
+        for (const auto& w : diag.warnings)
+            std::fprintf(stderr, "%s\n", w.text().c_str());
     if (!cfg) {
         for (const auto& e : diag.errors)
             std::fprintf(stderr, "%s\n", e.text().c_str());
@@ -162,6 +284,11 @@ int cmd_check_config(int argc, char** argv) {
     dopts.now = std::time(nullptr);
     std::vector<std::string> notes;
     const auto findings = deploy_checks(*cfg, dopts, notes);
+    if (args.json) {
+        const bool any_error = std::any_of(findings.begin(), findings.end(),
+                                           [](const Finding& f) { return f.error; });
+        return print_json_report(args, diag, &*cfg, findings, notes, !any_error);
+    }
     bool failed = false;
     for (const auto& f : findings) {
         std::fprintf(stderr, "%s\n", f.text().c_str());

@@ -348,6 +348,34 @@ void print_logins(const std::vector<LoginRow>& rows) {
     std::printf("%zu login(s)\n", rows.size());
 }
 
+// {"logins": [{"id", "user", "service", "rhost", "flow", "caller_uid", "seconds_left"}]}; the id
+// shortened as in the table.
+void logins_json(const std::vector<LoginRow>& rows) {
+    auto list = json_new_array();
+    for (const auto& r : rows) {
+        auto o = json_new_object();
+        json_put_string(o.get(), "id", r.id.substr(0, 8));
+        json_put_string(o.get(), "user", r.user);
+        json_put_string(o.get(), "service", r.service);
+        json_put_string(o.get(), "rhost", r.rhost);
+        json_put_string(o.get(), "flow", r.flow);
+        json_put_int(o.get(), "caller_uid", r.uid);
+        json_put_int(o.get(), "seconds_left", r.left);
+        json_append(list.get(), std::move(o));
+    }
+    auto doc = json_new_object();
+    json_put(doc.get(), "logins", std::move(list));
+    json_print(doc.get());
+}
+
+// --json failure: {"error": {...}} on standard output, the usual exit status.
+int fail_json(const Error& e) {
+    auto doc = json_new_object();
+    json_put(doc.get(), "error", json_error(e));
+    json_print(doc.get());
+    return exit_code_for(e);
+}
+
 } // namespace
 
 int cmd_status(int argc, char** argv) {
@@ -406,23 +434,29 @@ int cmd_status(int argc, char** argv) {
 }
 
 int cmd_sessions(int argc, char** argv) {
-    static const char* kUsage = "Usage: pscctl sessions\n\n"
+    static const char* kUsage = "Usage: pscctl sessions [--json]\n\n"
                                 "Lists the logins psc-authd holds (root only).\n"
                                 "Exit status: 0 listed, 1 refused, 2 bad usage, 3 daemon not "
                                 "reachable.\n";
-    const auto a = parse_args(argc, argv, {});
+    const auto a = parse_args(argc, argv, {}, {"--json"});
     if (a.help || !a.error.empty() || !a.positional.empty())
         return usage_error("sessions", a, kUsage);
-    auto client = AuthClient::connect();
-    if (!client)
-        return fail("sessions", client.error());
-    auto reply = client->call("ListLogins", 0, "");
-    if (!reply)
-        return fail("sessions", reply.error());
-    auto rows = read_logins(reply->get());
+    const bool json = has_flag(a, "--json");
+    auto rows = [&]() -> Result<std::vector<LoginRow>> {
+        auto client = AuthClient::connect();
+        if (!client)
+            return std::move(client).error();
+        auto reply = client->call("ListLogins", 0, "");
+        if (!reply)
+            return std::move(reply).error();
+        return read_logins(reply->get());
+    }();
     if (!rows)
-        return fail("sessions", rows.error());
-    print_logins(*rows);
+        return json ? fail_json(rows.error()) : fail("sessions", rows.error());
+    if (json)
+        logins_json(*rows);
+    else
+        print_logins(*rows);
     return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "ini.hpp"
+#include "output.hpp"
 #include "strutil.hpp"
 
 #include <cerrno>
@@ -20,9 +21,11 @@ namespace psc::ctl {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: pscctl login USER [--service NAME] [--flow code|ciba|device]\n\n"
+    "Usage: pscctl login USER [--service NAME] [--flow code|ciba|device] [--json]\n\n"
     "Runs one login for USER through psc-authd and prints the outcome. For the code flow the\n"
-    "address the browser ends on may be pasted on standard input.\n"
+    "address the browser ends on may be pasted on standard input. With --json, one JSON object\n"
+    "per line: {\"event\":\"started\",...}, then {\"event\":\"success\",...} or\n"
+    "{\"event\":\"failed\",\"error\":{...}}.\n"
     "Exit status: 0 success, 1 failed or refused, 2 bad usage, 3 daemon not reachable.\n";
 
 constexpr std::uint32_t kSliceMs = 1000;
@@ -34,7 +37,22 @@ std::string get(const BusDict& d, const char* key) {
     return it == d.end() ? std::string() : strip_control(it->second);
 }
 
+// Where the login's events go: lines for a person, or JSON Lines for a script.
+bool g_json = false;
+
 void show_display(const BusDict& d) {
+    if (g_json) {
+        auto o = json_new_object();
+        json_put_string(o.get(), "event", "started");
+        for (const char* key : {"flow", "url", "binding_code", "user_code"})
+            if (auto v = get(d, key); !v.empty())
+                json_put_string(o.get(), key, v);
+        if (auto exp = parse_int<std::uint32_t>(get(d, "expires_in"), 0, 86400))
+            json_put_int(o.get(), "expires_in", *exp);
+        json_put_bool(o.get(), "accepts_paste", get(d, "accepts_paste") == "true");
+        json_print_line(o.get());
+        return;
+    }
     std::printf("flow: %s\n", get(d, "flow").c_str());
     if (auto url = get(d, "url"); !url.empty())
         std::printf("open: %s\n", url.c_str());
@@ -50,13 +68,30 @@ void show_display(const BusDict& d) {
 }
 
 int print_outcome(const BusDict& d) {
-    std::printf("OK: user=%s idnat=%s profession=%s auth_mode=%s\n", get(d, "user").c_str(),
+    if (g_json) {
+        auto o = json_new_object();
+        json_put_string(o.get(), "event", "success");
+        for (const char* key : {"user", "idnat", "profession", "auth_mode"})
+            json_put_string(o.get(), key, get(d, key));
+        json_print_line(o.get());
+        return kExitOk;
+    }
+    std::printf("%s: user=%s idnat=%s profession=%s auth_mode=%s\n",
+                paint(stdout, Tone::good, "OK").c_str(), get(d, "user").c_str(),
                 get(d, "idnat").c_str(), get(d, "profession").c_str(), get(d, "auth_mode").c_str());
     return kExitOk;
 }
 
 int print_failure(const Error& e) {
-    std::printf("FAILED: %s\n", describe_failure(e).c_str());
+    if (g_json) {
+        auto o = json_new_object();
+        json_put_string(o.get(), "event", "failed");
+        json_put(o.get(), "error", json_error(e));
+        json_print_line(o.get());
+        return exit_code_for(e);
+    }
+    std::printf("%s: %s\n", paint(stdout, Tone::bad, "FAILED").c_str(),
+                describe_failure(e).c_str());
     return exit_code_for(e);
 }
 
@@ -105,6 +140,7 @@ int wait_outcome(AuthClient& client, const std::string& id, bool paste) {
     if (!paste)
         in.close();
     std::uint32_t last_shown = 0;
+    const bool progress = !g_json && progress_enabled();
     for (;;) {
         if (auto address = in.poll_line()) {
             auto reply = client.call("SubmitCallback", 0, "ss", id.c_str(), address->c_str());
@@ -129,7 +165,8 @@ int wait_outcome(AuthClient& client, const std::string& id, bool paste) {
             return print_outcome(result);
         const auto remaining = parse_int<std::uint32_t>(result["remaining"], 0, 86400);
         const std::uint32_t left = remaining ? *remaining : 0;
-        if (last_shown == 0 || left + 10 <= last_shown || left < 10) {
+        // Progress is for a person watching a terminal, not for a script or a log.
+        if (progress && (last_shown == 0 || left + 10 <= last_shown || left < 10)) {
             std::fprintf(stderr, "waiting... %u s left\n", left);
             last_shown = left;
         }
@@ -139,7 +176,7 @@ int wait_outcome(AuthClient& client, const std::string& id, bool paste) {
 } // namespace
 
 int cmd_login(int argc, char** argv) {
-    const auto a = parse_args(argc, argv, {"--service", "--flow"});
+    const auto a = parse_args(argc, argv, {"--service", "--flow"}, {"--json"});
     if (a.help) {
         std::fputs(kUsage, stdout);
         return kExitOk;
@@ -152,6 +189,7 @@ int cmd_login(int argc, char** argv) {
         std::fprintf(stderr, "pscctl login: invalid arguments\n%s", kUsage);
         return kExitUsage;
     }
+    g_json = has_flag(a, "--json");
     auto client = AuthClient::connect();
     if (!client)
         return print_failure(client.error());

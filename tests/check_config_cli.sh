@@ -25,6 +25,27 @@ run() {
     fi
 }
 
+# jrun NAME EXPECTED_RC ARGS... : check-config --json; standard output only (must be one JSON
+# document) in $out.
+jrun() {
+    local name=$1 want=$2 rc=0
+    shift 2
+    out=$("$pscctl" check-config --json "$@" 2>/dev/null) || rc=$?
+    [ "$rc" = "$want" ] || fail "$name: exit $rc, expected $want: $out"
+}
+
+jexpect() { # NAME PYTHON_EXPR...: each holds for d, the document in $out
+    local name=$1
+    shift
+    python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+for e in sys.argv[1:]:
+    if not eval(e):
+        sys.exit("does not hold: %s\n%s" % (e, json.dumps(d, indent=1)))' "$@" <<<"$out" ||
+        fail "$name (--json)"
+}
+
 expect_line() { # NAME LINE: $out must contain LINE exactly
     if ! grep -qxF -- "$2" <<<"$out"; then
         fail "$1: missing line: $2"
@@ -85,6 +106,14 @@ expect_line valid "service sshd: flows ciba code, timeout 180s, ciba_channel MOB
 if grep -q s3cr3t <<<"$out"; then fail "valid: the secret was printed"; fi
 expect_line valid "map_file $d/users.map: 1 account(s)"
 expect_line valid "proxy: none (direct)"
+jrun valid_json 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+jexpect valid_json 'd["valid"] is True and d["problems"] == []' \
+    'd["summary"]["issuer"] == "https://idp.example.org/realms/x"' \
+    'd["summary"]["token_auth_method"] == "client_secret_basic"' \
+    '[s["name"] for s in d["summary"]["services"]] == ["(default)", "sshd"]' \
+    'd["summary"]["services"][1]["flows"] == ["ciba", "code"]' \
+    'd["summary"]["proxy"] is None' 'any("1 account(s)" in n for n in d["notes"])'
+if grep -q s3cr3t <<<"$out"; then fail "valid_json: the secret was printed"; fi
 # The proxy from the environment, as psc-authd takes it, and said where it came from.
 export HTTPS_PROXY=proxy.chu.example:3128 no_proxy=.chu.example
 run proxy_env 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
@@ -138,6 +167,10 @@ expect_line invalid "$d/psc-login.conf:6: unknown value \"maybe\" for acr_missin
 expect_line invalid "$d/psc-login.conf:8: timeout = \"5\" is out of range [10s, 3600s]"
 expect_line invalid "$d/psc-login.conf.d/10-sshd.conf:2: unknown value \"SMS\" for ciba_channel (expected MOBILE or CARD)"
 if grep -q "^OK" <<<"$out"; then fail "invalid: printed OK"; fi
+jrun invalid_json 1 --config "$d/psc-login.conf"
+jexpect invalid_json 'd["valid"] is False and "summary" not in d' \
+    '{"severity": "error", "where": "'"$d"'/psc-login.conf:6", "reason": "unknown_value", "message": "unknown value \"maybe\" for acr_missing (expected accept or reject)"} in d["problems"]' \
+    'any(p["where"] == "'"$d"'/psc-login.conf.d/10-sshd.conf:2" for p in d["problems"])'
 
 # --- cross-key error points at the key's line
 d=$tmp/device
@@ -181,6 +214,10 @@ run map_checks 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line map_checks "$d/users.map: \"no-such-account\" has no local account: create it, or remove its line"
 expect_line map_checks "$d/users.map: warning: \"root\" is a system account: psc-login will not manage it unless allow_system_users lists it"
 expect_line map_checks "warning: $d/users.map:2: 810001234567 nobody is already mapped (the repeated line is ignored)"
+jrun map_checks_json 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+jexpect map_checks_json 'd["valid"] is False' \
+    'any(p["severity"] == "error" and p["reason"] == "map_user_missing" for p in d["problems"])' \
+    'any(p["severity"] == "warning" and p["reason"] == "map_system_user" for p in d["problems"])'
 printf '810001234567 nobody\n810009999999\n' >"$d/users.map"
 run map_syntax 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line map_syntax "$d/users.map:2: expected \"IDNAT localuser\", found only \"810009999999\""

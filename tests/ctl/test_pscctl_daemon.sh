@@ -166,9 +166,70 @@ discover_mock_psc() {
 }
 
 login_ciba_approved() {
-    ciba_script '{"outcome":"approve","approve_after":1}' || return 1
+    ciba_script '{"outcome":"approve","approve_after":2}' || return 1
     ctl login claire --service psc-ciba --flow ciba
-    expect 0 "OK: user=claire idnat=$STACK_MEDECIN" && expect 0 "check that your phone shows"
+    expect 0 "OK: user=claire idnat=$STACK_MEDECIN" && expect 0 "check that your phone shows" ||
+        return 1
+    # Not on a terminal: no progress lines, no colour.
+    if grep -q "waiting\.\.\." <<<"$OUT"; then fail "progress lines off a terminal: $OUT"; fi
+    if grep -q $'\033' <<<"$OUT"; then fail "colour off a terminal: $OUT"; fi
+}
+
+# On a terminal the wait shows its progress and the verdict is coloured.
+login_ciba_on_terminal() {
+    ciba_script '{"outcome":"approve","approve_after":2}' || return 1
+    RC=0
+    OUT=$(env -u NO_COLOR TERM=xterm LD_PRELOAD=libnss_wrapper.so \
+        "$PSC_SOURCE_ROOT/tests/support/on-tty.py" "$PSCCTL" login claire --service psc-ciba \
+        --flow ciba 2>&1) || RC=$?
+    expect 0 "waiting... " && expect 0 $'\033[32mOK\033[0m: user=claire'
+}
+
+# --json: JSON Lines, the start (with the binding code) then the outcome; nothing else on stdout.
+login_ciba_json() {
+    ciba_script '{"outcome":"approve","approve_after":1}' || return 1
+    RC=0
+    OUT=$(LD_PRELOAD=libnss_wrapper.so "$PSCCTL" login claire --service psc-ciba --flow ciba \
+        --json 2>/dev/null </dev/null) || RC=$?
+    [ "$RC" = 0 ] || fail "exit $RC: $OUT" || return 1
+    python3 -c '
+import json, sys
+events = [json.loads(line) for line in sys.stdin.read().splitlines()]
+assert len(events) == 2, events
+start, end = events
+assert start["event"] == "started" and start["flow"] == "ciba", start
+assert len(start["binding_code"]) == 2 and start["binding_code"].isdigit(), start
+assert start["accepts_paste"] is False and start["expires_in"] > 0, start
+assert end == {"event": "success", "user": "claire", "idnat": sys.argv[1],
+               "profession": end["profession"], "auth_mode": end["auth_mode"]}, end
+' "$STACK_MEDECIN" <<<"$OUT" || fail "login --json: $OUT"
+}
+
+login_refused_json() {
+    RC=0
+    OUT=$(LD_PRELOAD=libnss_wrapper.so "$PSCCTL" login claire --service psc-code --flow ciba \
+        --json 2>/dev/null </dev/null) || RC=$?
+    [ "$RC" = 1 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["event"] == "failed"' 'd["error"]["class"] == "invalid"' \
+        'd["error"]["reason"] == "flow_not_allowed"'
+}
+
+sessions_json() {
+    must_start claire psc-code code 192.0.2.7 || return 1
+    RC=0
+    OUT=$(LD_PRELOAD=libnss_wrapper.so "$PSCCTL" sessions --json 2>/dev/null) || RC=$?
+    [ "$RC" = 0 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'len(d["logins"]) == 1' 'd["logins"][0]["id"] == "'"${LOGIN_ID:0:8}"'"' \
+        'd["logins"][0]["user"] == "claire" and d["logins"][0]["rhost"] == "192.0.2.7"' \
+        'd["logins"][0]["flow"] == "code" and d["logins"][0]["seconds_left"] > 0'
+}
+
+sessions_json_refused() {
+    RC=0
+    OUT=$(setpriv --reuid=1001 --regid=1001 --clear-groups -- env LD_PRELOAD=libnss_wrapper.so \
+        "$PSCCTL" sessions --json 2>/dev/null) || RC=$?
+    [ "$RC" = 1 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["error"] == {"class": "denied", "reason": "caller_not_root", "message": d["error"]["message"]}'
 }
 
 # The code flow with the browser's final address pasted on stdin (the paste-back of design §2.2).
@@ -260,7 +321,8 @@ stack_start --ciba-interval 1
 stack_wait_ready
 run_some_cases jwks_refresh_rate_limited jwks_refresh_refused_non_root status_with_daemon \
     introspection_matches_xml status_json status_colour_only_on_terminal sessions_root_lists_pending sessions_refused_non_root map_mapped_idnat map_unmapped_idnat \
-    map_system_account map_bad_idnat discover_mock_psc login_ciba_approved \
+    sessions_json sessions_json_refused map_system_account map_bad_idnat discover_mock_psc \
+    login_ciba_approved login_ciba_on_terminal login_ciba_json login_refused_json \
     login_code_pasted login_unknown_service_flow_refused status_config_changed status_without_daemon
 stack_stop
 
