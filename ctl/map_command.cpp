@@ -8,9 +8,11 @@
 #include "commands.hpp"
 #include "decision.hpp"
 #include "map_file.hpp"
+#include "output.hpp"
 #include "strutil.hpp"
 #include "username_template.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -21,30 +23,90 @@ namespace psc::ctl {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: pscctl map IDNAT [--service NAME] [--config PATH]\n\n"
+    "Usage: pscctl map IDNAT [--service NAME] [--config PATH] [--json]\n\n"
     "Shows which local account(s) the configuration gives this idNat and whether each\n"
     "passes the account rules.\n"
     "Exit status: 0 at least one usable account, 1 none, 2 bad usage or unreadable map.\n";
 
+// Where the candidates came from: "map_file" or "username_template", and what (the file, or the
+// template described).
+struct Source {
+    std::string kind, detail;
+};
+
 // The candidate accounts, and the map they came from (when a map file is the source).
 Result<std::vector<std::string>> candidates(const Config& cfg, const std::string& idnat,
-                                            std::optional<UserMap>& map) {
+                                            std::optional<UserMap>& map, Source& source) {
     const std::string& tmpl = cfg.mapping.username_template;
     if (!tmpl.empty()) {
-        std::printf("source: username_template %s\n", describe_username_template(tmpl).c_str());
-        auto accounts = mapped_accounts(nullptr, tmpl, idnat);
-        if (accounts)
-            std::printf("username_template gives: %s\n", accounts->front().c_str());
-        return accounts;
+        source = {"username_template", describe_username_template(tmpl)};
+        return mapped_accounts(nullptr, tmpl, idnat);
     }
+    source = {"map_file", cfg.mapping.map_file};
     auto m = read_user_map(cfg.mapping.map_file, ::geteuid());
     if (!m)
         return std::move(m).error();
     map = std::move(*m);
-    auto accounts = mapped_accounts(&*map, {}, idnat);
-    std::printf("source: map_file %s: %zu account(s)\n", cfg.mapping.map_file.c_str(),
-                accounts->size());
-    return accounts;
+    return mapped_accounts(&*map, {}, idnat);
+}
+
+// One candidate's verdict.
+struct Verdict {
+    std::string account;
+    Result<Decision> decision;
+};
+
+void print_report(const Source& src, const std::vector<Verdict>& verdicts, const std::string& idnat,
+                  const DecisionRules& rules);
+
+JsonPtr rules_json(const DecisionRules& r) {
+    auto o = json_new_object();
+    json_put_strings(o.get(), "allow_professions", r.allow_professions);
+    std::vector<std::string> categories;
+    for (char c : r.deny_categories)
+        categories.emplace_back(1, c);
+    json_put_strings(o.get(), "deny_categories", categories);
+    if (r.require_auth_mode.empty())
+        json_put_null(o.get(), "require_auth_mode");
+    else
+        json_put_string(o.get(), "require_auth_mode", r.require_auth_mode);
+    return o;
+}
+
+// {"idnat", "source": {"kind", "detail"}, "accounts": [{"account", "usable", "uid" | "verdict",
+// "reason", "message"}], "at_login_also_required": {...}}; or {"idnat", "source", "error"}.
+void print_json(const Source& src, const std::vector<Verdict>* verdicts, const Error* error,
+                const std::string& idnat, const DecisionRules& rules) {
+    auto doc = json_new_object();
+    json_put_string(doc.get(), "idnat", idnat);
+    auto s = json_new_object();
+    json_put_string(s.get(), "kind", src.kind);
+    json_put_string(s.get(), "detail", src.detail);
+    json_put(doc.get(), "source", std::move(s));
+    if (error != nullptr) {
+        json_put(doc.get(), "error", json_error(*error));
+        json_print(doc.get());
+        return;
+    }
+    auto list = json_new_array();
+    for (const auto& v : *verdicts) {
+        auto o = json_new_object();
+        json_put_string(o.get(), "account", v.account);
+        json_put_bool(o.get(), "usable", static_cast<bool>(v.decision));
+        if (v.decision) {
+            json_put_int(o.get(), "uid", v.decision->uid);
+        } else {
+            const auto& e = v.decision.error();
+            json_put_string(o.get(), "verdict",
+                            e.code == Errc::unknown_user ? "not managed" : "refused");
+            json_put_string(o.get(), "reason", e.reason);
+            json_put_string(o.get(), "message", e.message);
+        }
+        json_append(list.get(), std::move(o));
+    }
+    json_put(doc.get(), "accounts", std::move(list));
+    json_put(doc.get(), "at_login_also_required", rules_json(rules));
+    json_print(doc.get());
 }
 
 void print_offline_rules(const DecisionRules& r) {
@@ -81,10 +143,38 @@ Result<Decision> judge(const Config& cfg, const UserMap* map, const std::string&
     return decide(who, *managed, rules);
 }
 
+void print_report(const Source& src, const std::vector<Verdict>& verdicts, const std::string& idnat,
+                  const DecisionRules& rules) {
+    if (src.kind == "username_template") {
+        std::printf("source: username_template %s\n", src.detail.c_str());
+        if (!verdicts.empty())
+            std::printf("username_template gives: %s\n", verdicts.front().account.c_str());
+    } else {
+        std::printf("source: map_file %s: %zu account(s)\n", src.detail.c_str(), verdicts.size());
+    }
+    for (const auto& v : verdicts) {
+        if (v.decision) {
+            std::printf("  %s (uid %u): %s\n", v.decision->user.c_str(),
+                        static_cast<unsigned>(v.decision->uid),
+                        paint(stdout, Tone::good, "OK").c_str());
+        } else {
+            const auto& e = v.decision.error();
+            std::printf("  %s: %s: %s\n", v.account.c_str(),
+                        paint(stdout, Tone::bad,
+                              e.code == Errc::unknown_user ? "not managed" : "refused")
+                            .c_str(),
+                        strip_control(e.describe()).c_str());
+        }
+    }
+    if (verdicts.empty())
+        std::printf("idNat %s is not mapped to any local account\n", idnat.c_str());
+    print_offline_rules(rules);
+}
+
 } // namespace
 
 int cmd_map(int argc, char** argv) {
-    const auto a = parse_args(argc, argv, {"--config", "--service"});
+    const auto a = parse_args(argc, argv, {"--config", "--service"}, {"--json"});
     if (a.help) {
         std::fputs(kUsage, stdout);
         return kExitOk;
@@ -96,33 +186,32 @@ int cmd_map(int argc, char** argv) {
                      kUsage);
         return kExitUsage;
     }
+    const bool json = has_flag(a, "--json");
     const std::string& idnat = a.positional[0];
     auto cfg = load_config_for_cli(option(a, "--config").value_or(std::string(kDefaultConfigPath)));
     if (!cfg)
         return kExitUsage;
     std::optional<UserMap> map;
-    auto accounts = candidates(*cfg, idnat, map);
+    Source src;
+    const DecisionRules rules = decision_rules(*cfg, service.value_or(""));
+    auto accounts = candidates(*cfg, idnat, map, src);
     if (!accounts) {
-        std::printf("%s\n", strip_control(accounts.error().describe()).c_str());
+        if (json)
+            print_json(src, nullptr, &accounts.error(), idnat, rules);
+        else
+            std::printf("%s\n", strip_control(accounts.error().describe()).c_str());
         return accounts.error().code == Errc::config ? kExitUsage : kExitRejected;
     }
-    const DecisionRules rules = decision_rules(*cfg, service.value_or(""));
-    int usable = 0;
-    for (const auto& account : *accounts) {
-        auto d = judge(*cfg, map ? &*map : nullptr, account, idnat, rules);
-        if (d) {
-            ++usable;
-            std::printf("  %s (uid %u): OK\n", d->user.c_str(), static_cast<unsigned>(d->uid));
-        } else {
-            std::printf("  %s: %s: %s\n", account.c_str(),
-                        d.error().code == Errc::unknown_user ? "not managed" : "refused",
-                        strip_control(d.error().describe()).c_str());
-        }
-    }
-    if (accounts->empty())
-        std::printf("idNat %s is not mapped to any local account\n", idnat.c_str());
-    print_offline_rules(rules);
-    return usable > 0 ? kExitOk : kExitRejected;
+    std::vector<Verdict> verdicts;
+    for (const auto& account : *accounts)
+        verdicts.push_back({account, judge(*cfg, map ? &*map : nullptr, account, idnat, rules)});
+    if (json)
+        print_json(src, &verdicts, nullptr, idnat, rules);
+    else
+        print_report(src, verdicts, idnat, rules);
+    const bool usable = std::any_of(verdicts.begin(), verdicts.end(),
+                                    [](const Verdict& v) { return static_cast<bool>(v.decision); });
+    return usable ? kExitOk : kExitRejected;
 }
 
 } // namespace psc::ctl

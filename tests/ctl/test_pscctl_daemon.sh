@@ -153,6 +153,37 @@ map_system_account() {
     expect 1 "root: not managed: system_user"
 }
 
+# jctl ARGS...: pscctl with --json; standard output alone in $OUT.
+jctl() {
+    RC=0
+    OUT=$(LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" --json 2>/dev/null </dev/null) || RC=$?
+}
+
+map_json() {
+    jctl map "$STACK_MEDECIN" --config "$PSC_CONFIG"
+    [ "$RC" = 0 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["source"] == {"kind": "map_file", "detail": "'"$PSC_MAP_FILE"'"}' \
+        'd["accounts"] == [{"account": "claire", "usable": True, "uid": 1001}]' || return 1
+    jctl map 810000000002 --config "$PSC_CONFIG"
+    [ "$RC" = 1 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["accounts"][0]["account"] == "root" and d["accounts"][0]["usable"] is False' \
+        'd["accounts"][0]["verdict"] == "not managed"' \
+        'd["accounts"][0]["reason"] == "system_user"' || return 1
+    jctl map 810000000001 --config "$PSC_CONFIG"
+    [ "$RC" = 1 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["accounts"] == [] and d["idnat"] == "810000000001"'
+}
+
+discover_json() {
+    jctl discover --config "$PSC_CONFIG"
+    [ "$RC" = 0 ] || fail "exit $RC: $OUT" || return 1
+    json_check 'd["ok"] is True and "error" not in d' \
+        'd["metadata"]["issuer"] == "'"$MOCK_ISSUER"'"' \
+        'd["discovery_source"].endswith("/.well-known/wallet-openid-configuration")' \
+        'all(d["checks"][c]["outcome"] == "ok" for c in ("issuer", "psc_wallet_path", "algs", "jwks"))' \
+        'len(d["keys"]) == 1 and d["keys"][0]["kty"] == "RSA" and d["keys"][0]["bits"] >= 2048'
+}
+
 map_bad_idnat() {
     ctl map 'not an idnat' --config "$PSC_CONFIG"
     expect 2 "invalid arguments"
@@ -321,7 +352,8 @@ stack_start --ciba-interval 1
 stack_wait_ready
 run_some_cases jwks_refresh_rate_limited jwks_refresh_refused_non_root status_with_daemon \
     introspection_matches_xml status_json status_colour_only_on_terminal sessions_root_lists_pending sessions_refused_non_root map_mapped_idnat map_unmapped_idnat \
-    sessions_json sessions_json_refused map_system_account map_bad_idnat discover_mock_psc \
+    sessions_json sessions_json_refused map_system_account map_json map_bad_idnat \
+    discover_mock_psc discover_json \
     login_ciba_approved login_ciba_on_terminal login_ciba_json login_refused_json \
     login_code_pasted login_unknown_service_flow_refused status_config_changed status_without_daemon
 stack_stop
