@@ -3,14 +3,19 @@
 // and a JWKS file — for operators checking what a provider sends and for black-box tests. Exit 0:
 // valid, claims printed as JSON on stdout. Exit 1: rejected, one line "invalid: <reason>: <detail>"
 // on stdout. Exit 2: bad usage or unusable input, message on stderr.
+#include "cli_args.hpp"
 #include "commands.hpp"
 #include "file_io.hpp"
+#include "login_finish.hpp"
 #include "id_token.hpp"
 #include "jwk.hpp"
 #include "jws.hpp"
 #include "strutil.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <unistd.h>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -26,12 +31,18 @@ constexpr const char* kUsage =
     "         [--acr-accept \"eidas1 ...\"] [--acr-missing accept|reject] [--algs \"RS256 ...\"]\n"
     "         [--hs-secret-file FILE] [--trusted-audiences \"AUD ...\"] [--now EPOCH]\n"
     "         [--max-age SECONDS] [--max-token-age SECONDS] [--clock-skew SECONDS]\n"
-    "         TOKEN_FILE|-\n";
+    "         TOKEN_FILE|-\n"
+    "       pscctl verify-id-token --config PATH [--jwks FILE] [OPTIONS...] TOKEN_FILE|-\n"
+    "\nWith --config, the issuer, client id, algorithms, acr policy, audiences, clock skew,\n"
+    "token age, max_age, jwks_file and client secret (for HS*) are those psc-authd uses; any\n"
+    "option given as well overrides its value.\n";
 
 struct Options {
-    std::string jwks_file, token_file, hs_secret_file;
+    std::string config_file, jwks_file, token_file, hs_secret_file;
     std::optional<std::int64_t> now;
     IdTokenPolicy policy;
+    // The options in the order given, applied on top of the configuration's policy.
+    std::vector<std::pair<std::string, std::string>> given;
 };
 
 Error usage_error(std::string message) {
@@ -94,6 +105,8 @@ Status apply_option(Options& o, std::string_view name, const std::string& value)
     return {};
 }
 
+// Splits the arguments; the options are applied later (apply_given), once the configuration's
+// policy, if any, is in place.
 Result<Options> parse_args(int argc, char** argv) {
     Options o;
     bool positional_only = false;
@@ -118,13 +131,55 @@ Result<Options> parse_args(int argc, char** argv) {
             value = argv[++i];
         else
             return usage_error(std::string(name) + " needs a value");
-        PSC_TRY(apply_option(o, name, value));
+        if (name == "--config")
+            o.config_file = value;
+        else
+            o.given.emplace_back(name, std::move(value));
     }
-    if (o.jwks_file.empty() || o.policy.issuer.empty() || o.policy.client_id.empty())
-        return usage_error("--jwks, --issuer and --client-id are required");
     if (o.token_file.empty())
         return usage_error("no token file given (use - for standard input)");
     return o;
+}
+
+Status apply_given(Options& o) {
+    for (const auto& [name, value] : o.given)
+        PSC_TRY(apply_option(o, name, value));
+    if (o.jwks_file.empty() || o.policy.issuer.empty() || o.policy.client_id.empty())
+        return usage_error(o.config_file.empty()
+                               ? "--jwks, --issuer and --client-id are required"
+                               : "--jwks is required: the configuration has no jwks_file (save "
+                                 "the provider's JWKS, from its jwks_uri, to a file)");
+    return {};
+}
+
+// --config: the policy psc-authd builds (id_token_policy) from the configuration, and its client
+// secret when an HS* algorithm is configured. The nonce stays unchecked unless --nonce is given
+// (the daemon's nonce is per login).
+Status apply_config(Options& o, std::optional<Secret>& secret) {
+    auto cfg = ctl::load_config_for_cli(o.config_file);
+    if (!cfg)
+        return usage_error("the configuration " + o.config_file + " is not valid (see pscctl "
+                           "check-config)");
+    const ProviderConfig& p = cfg->provider;
+    const bool hmac = std::any_of(p.id_token_algs.begin(), p.id_token_algs.end(),
+                                  [](const std::string& a) {
+                                      auto alg = jws_alg_from_name(a);
+                                      return alg && jws_alg_is_hmac(*alg);
+                                  });
+    if (hmac && !p.client_secret_file.empty()) {
+        auto s = load_client_secret(*cfg, ::geteuid());
+        if (!s)
+            return make_error(Errc::io, s.error().reason, s.error().describe());
+        secret = std::move(*s);
+    }
+    ProviderMetadata md;
+    md.issuer = p.issuer;
+    auto pol = id_token_policy(*cfg, md, std::nullopt, secret ? &*secret : nullptr);
+    if (!pol)
+        return usage_error(pol.error().describe());
+    o.policy = std::move(*pol);
+    o.jwks_file = p.jwks_file;
+    return {};
 }
 
 Result<std::string> read_token(const std::string& path) {
@@ -187,6 +242,13 @@ int cmd_verify_id_token(int argc, char** argv) {
     auto opts = parse_args(argc, argv);
     if (!opts)
         return fail_usage(opts.error());
+    std::optional<Secret> config_secret;
+    if (!opts->config_file.empty())
+        if (auto st = apply_config(*opts, config_secret); !st)
+            return st.error().code == Errc::io ? fail_input(opts->config_file.c_str(), st.error())
+                                               : fail_usage(st.error());
+    if (auto st = apply_given(*opts); !st)
+        return fail_usage(st.error());
     auto jwks = read_jwks(opts->jwks_file);
     if (!jwks)
         return fail_input(opts->jwks_file.c_str(), jwks.error());

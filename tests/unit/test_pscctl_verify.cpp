@@ -245,6 +245,82 @@ static void test_unreadable_inputs(void**) {
     expect_usage(run(args));
 }
 
+namespace {
+
+// A configuration as psc-authd reads it: issuer, client id, the test JWKS as jwks_file, the client
+// secret (for HS256), and `extra` lines in [provider].
+std::string config_file(const std::string& extra, bool with_jwks = true) {
+    const std::string secret = write("client_secret", "client-secret-0123456789-abcdefghijklmnop\n");
+    return write("psc-login.conf",
+                 "[provider]\nissuer = " + kOpts.issuer + "\nclient_id = " + kOpts.client_id +
+                     "\nclient_secret_file = " + secret + "\n" +
+                     (with_jwks ? "jwks_file = " + fx->jwks + "\n" : std::string()) + extra,
+                 0644);
+}
+
+std::vector<std::string> config_args(const std::string& config, const std::string& token,
+                                     std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"verify-id-token", "--config", config,
+                                  "--now",           std::to_string(kNow)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(token);
+    return args;
+}
+
+} // namespace
+
+// --config: the daemon's policy from the file (issuer, client id, acr, algs, jwks_file), and an
+// option given as well overrides it.
+static void test_config_supplies_policy(void**) {
+    const std::string t = token_file(psc_claims(kNow));
+    assert_int_equal(run(config_args(config_file(""), t)).status, 0);
+    assert_int_equal(run(config_args(config_file(""), t, {"--nonce", kOpts.nonce})).status, 0);
+    expect_invalid(run(config_args(config_file(""), t, {"--nonce", "other"})), "nonce_mismatch");
+    expect_invalid(run(config_args(config_file("acr_values = eidas3\nacr_accept = eidas3\n"), t)),
+                   "acr_not_accepted");
+    assert_int_equal(
+        run(config_args(config_file("acr_accept = eidas3\n"), t, {"--acr-accept", "eidas1"}))
+            .status,
+        0);
+    expect_invalid(run(config_args(config_file("id_token_algs = ES256\n"), t)),
+                   "jws_alg_not_allowed");
+    expect_invalid(run(config_args(config_file("clock_skew = 0s\n"),
+                                   token_file(with_member(psc_claims(kNow - 100), "exp",
+                                                          "1699999990")),
+                                   {"--max-token-age", "600"})),
+                   "exp_expired");
+    // The configured issuer, not the token's, is the reference.
+    const std::string other = write(
+        "other.conf",
+        "[provider]\nissuer = https://other.example/realms/x\nclient_id = " + kOpts.client_id +
+            "\nclient_secret_file = " + fx->dir + "/client_secret\njwks_file = " + fx->jwks + "\n",
+        0644);
+    expect_invalid(run(config_args(other, t)), "iss_mismatch");
+}
+
+// HS256 configured: the client secret comes from client_secret_file, as in the daemon.
+static void test_config_hs256_uses_client_secret(void**) {
+    const std::string secret = "client-secret-0123456789-abcdefghijklmnop";
+    const std::string t =
+        write("token", mint_simple(psc_claims(kNow), hmac_signing_key(JwsAlg::HS256, secret)));
+    expect_invalid(run(config_args(config_file(""), t)), "jws_alg_not_allowed");
+    assert_int_equal(run(config_args(config_file("id_token_algs = HS256\n"), t)).status, 0);
+}
+
+static void test_config_errors_are_usage(void**) {
+    const std::string t = token_file(psc_claims(kNow));
+    // No jwks_file and no --jwks: says what to do.
+    Run r = run(config_args(config_file("", false), t));
+    expect_usage(r);
+    assert_non_null(strstr(r.err.c_str(), "--jwks is required"));
+    std::vector<std::string> with_jwks = config_args(config_file("", false), t);
+    with_jwks.insert(with_jwks.begin() + 1, {"--jwks", fx->jwks});
+    assert_int_equal(run(with_jwks).status, 0);
+    // An invalid configuration is never half used.
+    expect_usage(run(config_args(config_file("acr_missing = maybe\n"), t)));
+    expect_usage(run(config_args(fx->dir + "/missing.conf", t)));
+}
+
 static void test_help(void**) {
     const Run r = run({"verify-id-token", "--help"});
     assert_int_equal(r.status, 0);
@@ -268,6 +344,9 @@ int main() {
         cmocka_unit_test(test_garbage_token_rejected),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_unreadable_inputs),
+        cmocka_unit_test(test_config_supplies_policy),
+        cmocka_unit_test(test_config_hs256_uses_client_secret),
+        cmocka_unit_test(test_config_errors_are_usage),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
