@@ -31,7 +31,7 @@ constexpr const char* kUsage =
     "         [--acr-accept \"eidas1 ...\"] [--acr-missing accept|reject] [--algs \"RS256 ...\"]\n"
     "         [--hs-secret-file FILE] [--trusted-audiences \"AUD ...\"] [--now EPOCH]\n"
     "         [--max-age SECONDS] [--max-token-age SECONDS] [--clock-skew SECONDS]\n"
-    "         TOKEN_FILE|-\n"
+    "         [--access-token FILE] TOKEN_FILE|-\n"
     "       pscctl verify-id-token --config PATH [--jwks FILE] [OPTIONS...] TOKEN_FILE|-\n"
     "\nWith --config, the issuer, client id, algorithms, acr policy, audiences, clock skew,\n"
     "token age, max_age, jwks_file and client secret (for HS*) are those psc-authd uses; any\n"
@@ -39,6 +39,7 @@ constexpr const char* kUsage =
 
 struct Options {
     std::string config_file, jwks_file, token_file, hs_secret_file;
+    Secret access_token; // --access-token: checked against the token's at_hash
     std::optional<std::int64_t> now;
     IdTokenPolicy policy;
     // The options in the order given, applied on top of the configuration's policy.
@@ -79,6 +80,16 @@ Status apply_option(Options& o, std::string_view name, const std::string& value)
         if (!algs)
             return usage_error("--algs: " + algs.error().message);
         p.jws.allowed_algs = std::move(*algs);
+    } else if (name == "--access-token") {
+        FileRules rules;
+        rules.max_bytes = kTokenFileMaxBytes;
+        auto f = read_file_checked(value, rules);
+        if (!f)
+            return make_error(Errc::io, f.error().reason, value + ": " + f.error().message);
+        o.access_token = Secret(trim(f->content));
+        if (o.access_token.empty())
+            return usage_error("--access-token: " + value + " is empty");
+        p.access_token = o.access_token.view();
     } else if (name == "--hs-secret-file") {
         o.hs_secret_file = value;
     } else if (name == "--trusted-audiences") {
@@ -248,7 +259,8 @@ int cmd_verify_id_token(int argc, char** argv) {
             return st.error().code == Errc::io ? fail_input(opts->config_file.c_str(), st.error())
                                                : fail_usage(st.error());
     if (auto st = apply_given(*opts); !st)
-        return fail_usage(st.error());
+        return st.error().code == Errc::io ? fail_input("--access-token", st.error())
+                                           : fail_usage(st.error());
     auto jwks = read_jwks(opts->jwks_file);
     if (!jwks)
         return fail_input(opts->jwks_file.c_str(), jwks.error());
@@ -273,6 +285,10 @@ int cmd_verify_id_token(int argc, char** argv) {
         std::printf("invalid: %s\n", strip_control(r.error().describe()).c_str());
         return kExitRejected;
     }
+    if (!opts->access_token.empty() && json_member(r->claims.get(), "at_hash") == nullptr)
+        std::fputs("pscctl verify-id-token: note: the token has no at_hash: the access token "
+                   "was not checked\n",
+                   stderr);
     std::printf("%s\n", json_to_string(r->claims.get(), true).c_str());
     return kExitOk;
 }

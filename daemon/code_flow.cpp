@@ -225,6 +225,7 @@ Status CodeLogin::on_paste(std::string_view address) {
 
 void CodeLogin::redeem(const CallbackResponse& resp) {
     redeeming_ = true;
+    code_ = resp.code.clone();
     auto call = provider_call(ctx_, "token_endpoint");
     if (!call)
         return finish(std::move(call).error());
@@ -247,7 +248,7 @@ void CodeLogin::on_token(Result<HttpResponse> resp) {
     if (!tokens)
         return finish(std::move(tokens).error());
     finisher_.run(std::move(*tokens), auth_.nonce,
-                  [this](LoginOutcome r) { finish(std::move(r)); });
+                  [this](LoginOutcome r) { finish(std::move(r)); }, std::move(code_));
 }
 
 void CodeLogin::finish(LoginOutcome r) {

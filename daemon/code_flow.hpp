@@ -93,6 +93,7 @@ private:
     Done done_;
     AuthRequest auth_;
     bool redeeming_ = false;
+    Secret code_; // the authorization code being redeemed, for the ID token's c_hash
     bool confirm_callbacks_ = false;
     bool confirm_pending_ = false;
     int confirm_attempts_ = 0;

@@ -158,8 +158,10 @@ LoginFinisher::~LoginFinisher() {
     ctx_.provider->forget_waiter(waiter_);
 }
 
-void LoginFinisher::run(TokenResponse tokens, std::optional<std::string> nonce, Done done) {
+void LoginFinisher::run(TokenResponse tokens, std::optional<std::string> nonce, Done done,
+                        Secret code) {
     tokens_ = std::move(tokens);
+    code_ = std::move(code);
     nonce_ = std::move(nonce);
     done_ = std::move(done);
     validate(false);
@@ -181,6 +183,8 @@ void LoginFinisher::validate(bool after_refetch) {
     auto pol = id_token_policy(*ctx_.cfg, ctx_.provider->metadata(), nonce_, ctx_.client_secret);
     if (!pol)
         return finish(std::move(pol).error());
+    pol->access_token = tokens_.access_token.view();
+    pol->code = code_.view();
     auto tok = validate_id_token(tokens_.id_token.view(), ctx_.provider->jwks().keys(), *pol,
                                  static_cast<std::int64_t>(std::time(nullptr)));
     if (!tok && tok.error().reason == "jws_unknown_kid" && !after_refetch) {

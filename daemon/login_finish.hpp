@@ -95,8 +95,9 @@ public:
     LoginFinisher(const LoginFinisher&) = delete;
     LoginFinisher& operator=(const LoginFinisher&) = delete;
 
-    // done may be called before run() returns (a token refused at once).
-    void run(TokenResponse tokens, std::optional<std::string> nonce, Done done);
+    // done may be called before run() returns (a token refused at once). `code`: the
+    // authorization code the tokens were redeemed for (code flow), for the ID token's c_hash.
+    void run(TokenResponse tokens, std::optional<std::string> nonce, Done done, Secret code = {});
     [[nodiscard]] const LoginSubject& subject() const noexcept { return subject_; }
 
 private:
@@ -111,6 +112,7 @@ private:
     LoginSubject subject_;
     TokenResponse tokens_;
     std::optional<std::string> nonce_;
+    Secret code_;
     std::optional<IdToken> id_token_;
     Done done_;
     ScopedHttpRequest userinfo_request_;

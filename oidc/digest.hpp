@@ -17,4 +17,10 @@ namespace psc {
     return digest("SHA256", data);
 }
 
+// OIDC Core §3.1.3.6 / §3.3.2.11: at_hash and c_hash are base64url(left half of hash(value)),
+// the hash being the one of the ID token's JWS algorithm: SHA-256 for *256, SHA-384 for *384,
+// SHA-512 for *512 and for EdDSA over Ed25519 (the only curve psc-login accepts). `alg_name` is
+// the JOSE name. Reasons: crypto, token_hash_alg (no hash is defined for this name).
+[[nodiscard]] Result<std::string> oidc_token_hash(std::string_view alg_name, std::string_view value);
+
 } // namespace psc

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "id_token.hpp"
 
+#include "digest.hpp"
 #include "strutil.hpp"
 
 #include <algorithm>
@@ -196,6 +197,32 @@ Result<IdToken> validate_id_token_claims(JsonPtr claims, const IdTokenPolicy& po
     return t;
 }
 
+namespace {
+
+// at_hash / c_hash (OIDC Core §3.1.3.8, §3.3.2.11): checked when the token has the claim and the
+// value it hashes is known (true then means it matches). The hash is the one of the algorithm the
+// signature was verified with.
+Result<bool> token_hash_matches(const IdToken& t, const char* claim, std::string_view value) {
+    if (value.empty())
+        return true;
+    auto got = opt_string(t.claims.get(), claim);
+    if (!got)
+        return std::move(got).error();
+    if (!got->has_value())
+        return true;
+    auto want = oidc_token_hash(jws_alg_name(t.alg), value);
+    if (!want)
+        return std::move(want).error();
+    return same_secret(**got, *want);
+}
+
+std::string hash_mismatch(const IdToken& t, const char* claim, const char* what) {
+    return std::string("\"") + claim + "\" does not match the " + what +
+           " (hashed with the digest of " + std::string(jws_alg_name(t.alg)) + ")";
+}
+
+} // namespace
+
 Result<IdToken> validate_id_token(std::string_view compact, const JwkSet& keys,
                                   const IdTokenPolicy& policy, std::int64_t now) {
     if (policy.issuer.empty() || policy.client_id.empty())
@@ -213,6 +240,16 @@ Result<IdToken> validate_id_token(std::string_view compact, const JwkSet& keys,
     t->header = std::move(jws->header);
     t->alg = jws->alg;
     t->kid = std::move(jws->kid);
+    auto at = token_hash_matches(*t, "at_hash", policy.access_token);
+    if (!at)
+        return std::move(at).error();
+    if (!*at)
+        return reject("at_hash_mismatch", hash_mismatch(*t, "at_hash", "access token"));
+    auto c = token_hash_matches(*t, "c_hash", policy.code);
+    if (!c)
+        return std::move(c).error();
+    if (!*c)
+        return reject("c_hash_mismatch", hash_mismatch(*t, "c_hash", "authorization code"));
     return t;
 }
 

@@ -41,6 +41,11 @@ struct IdTokenPolicy {
     std::optional<std::chrono::seconds> max_age;
     JwsVerifyPolicy jws;
     int json_max_depth = kJsonMaxDepth; // the claims set ([limits] json_max_depth)
+    // OIDC Core §3.1.3.8 / §3.3.2.11: the access token and the authorization code the ID token
+    // came with (empty: not known). When the token carries at_hash (c_hash) and the value is
+    // known, the hash must match. Views: they must outlive the validate_id_token() call.
+    std::string_view access_token;
+    std::string_view code;
 };
 
 struct IdToken {
@@ -68,7 +73,7 @@ inline constexpr std::size_t kSubMaxBytes = 255;
 // sub_invalid (empty or > 255 bytes), aud_missing, aud_mismatch, aud_untrusted, azp_missing,
 // azp_mismatch, exp_missing, exp_expired, iat_missing, iat_future, iat_too_old, nbf_future,
 // nonce_missing, nonce_mismatch, acr_missing, acr_not_accepted, auth_time_missing,
-// auth_time_too_old, auth_time_future.
+// auth_time_too_old, auth_time_future, at_hash_mismatch, c_hash_mismatch (and crypto).
 [[nodiscard]] Result<IdToken> validate_id_token(std::string_view compact, const JwkSet& keys,
                                                 const IdTokenPolicy& policy, std::int64_t now);
 

@@ -62,6 +62,8 @@ fault_id_token_missing_sub() { fault_case id_token_missing_sub token Invalid sub
 fault_id_token_acr_missing() { fault_case id_token_acr_missing token Invalid acr_missing; }
 fault_id_token_acr_eidas3() { fault_case id_token_acr_eidas3 token Invalid acr_not_accepted; }
 fault_id_token_acr_unlisted() { fault_case id_token_acr_unlisted token Invalid acr_not_accepted; }
+fault_id_token_bad_at_hash() { fault_case id_token_bad_at_hash token Invalid at_hash_mismatch; }
+fault_id_token_bad_c_hash() { fault_case id_token_bad_c_hash token Invalid c_hash_mismatch; }
 fault_userinfo_other_sub() { fault_case userinfo_other_sub userinfo Invalid userinfo_sub_mismatch; }
 fault_authz_wrong_iss() { fault_case authz_wrong_iss authorize Invalid callback_iss_mismatch; }
 fault_authz_missing_iss() { fault_case authz_missing_iss authorize Invalid callback_iss_missing; }
@@ -217,7 +219,8 @@ run_cases \
     fault_id_token_extra_aud_trusted fault_id_token_expired \
     fault_id_token_iat_future fault_id_token_iat_week_old fault_id_token_wrong_nonce \
     fault_id_token_missing_nonce fault_id_token_missing_sub fault_id_token_acr_missing \
-    fault_id_token_acr_eidas3 fault_id_token_acr_unlisted fault_userinfo_other_sub \
+    fault_id_token_acr_eidas3 fault_id_token_acr_unlisted fault_id_token_bad_at_hash \
+    fault_id_token_bad_c_hash fault_userinfo_other_sub \
     fault_userinfo_signed_jwt fault_authz_wrong_iss fault_authz_missing_iss \
     fault_authz_wrong_state fault_authz_missing_state fault_oauth_error_authorize \
     fault_oauth_error_authorize_login_required fault_oauth_error_token fault_oauth_error_userinfo \

@@ -53,6 +53,8 @@ std::vector<FaultInfo> build_table() {
         {F::id_token_acr_missing, "id_token_acr_missing", token},
         {F::id_token_acr_eidas3, "id_token_acr_eidas3", token},
         {F::id_token_acr_unlisted, "id_token_acr_unlisted", token},
+        {F::id_token_bad_at_hash, "id_token_bad_at_hash", token},
+        {F::id_token_bad_c_hash, "id_token_bad_c_hash", token},
         {F::userinfo_other_sub, "userinfo_other_sub", userinfo},
         {F::userinfo_signed_jwt, "userinfo_signed_jwt", userinfo},
         {F::discovery_wrong_issuer, "discovery_wrong_issuer", {E::discovery}},

@@ -51,6 +51,8 @@ enum class Fault {
     id_token_acr_missing,
     id_token_acr_eidas3,
     id_token_acr_unlisted,
+    id_token_bad_at_hash, // at_hash of another access token
+    id_token_bad_c_hash,  // a c_hash (Keycloak sends none at the token endpoint) of another code
     // UserInfo
     userinfo_other_sub,
     userinfo_signed_jwt,

@@ -2,6 +2,7 @@
 // ID tokens shaped like Keycloak's (the claims PSC was seen sending), and every claim or signature
 // fault applied to them.
 #include "base64url.hpp"
+#include "digest.hpp"
 #include "provider.hpp"
 #include "random.hpp"
 
@@ -14,13 +15,11 @@ namespace {
 constexpr std::int64_t kWeek = 7 * 24 * 3600;
 constexpr const char* kOtherAudience = "mock-psc-other-audience";
 
-// OIDC Core §3.1.3.6: at_hash = base64url(left half of SHA-256(access_token)) for RS256/ES256.
-std::string at_hash(std::string_view access_token) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(access_token.data(), access_token.size(), md, &len, EVP_sha256(), nullptr) != 1)
-        return {};
-    return base64url_encode(md, len / 2);
+// OIDC Core §3.1.3.6: at_hash = base64url(left half of hash(access_token)), the hash of the
+// signing algorithm (c_hash likewise for a code).
+std::string token_hash(JwsAlg alg, std::string_view value) {
+    auto h = oidc_token_hash(jws_alg_name(alg), value);
+    return h ? *h : std::string();
 }
 
 // aud and azp (OIDC Core §2: azp names the client when there are several audiences).
@@ -98,7 +97,12 @@ Result<std::string> Provider::mint_id_token(const Grant& g, std::string_view acc
     else if (g.nonce && !take(Fault::id_token_missing_nonce))
         json_set(c.get(), "nonce", *g.nonce);
     json_set(c.get(), "session_state", g.sid);
-    json_set(c.get(), "at_hash", at_hash(access_token));
+    json_set(c.get(), "at_hash",
+             token_hash(signer_.alg(), take(Fault::id_token_bad_at_hash)
+                                           ? std::string_view("mock-psc-another-access-token")
+                                           : access_token));
+    if (take(Fault::id_token_bad_c_hash))
+        json_set(c.get(), "c_hash", token_hash(signer_.alg(), "mock-psc-another-code"));
     if (take(Fault::id_token_acr_eidas3))
         json_set(c.get(), "acr", "eidas3");
     else if (take(Fault::id_token_acr_unlisted))

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // ID token claims (OIDC Core §3.1.3.7, design §3) and the OpenID RP conformance cases: one test per
 // rule, each asserting the exact rejection reason.
+#include "base64url.hpp"
 #include "id_token.hpp"
 #include "jwk.hpp"
 #include "jws.hpp"
 #include "keys.hpp"
 #include "testing.hpp"
+
+#include <openssl/evp.h>
 
 using namespace psc;
 using namespace psc::testkeys;
@@ -323,6 +326,108 @@ static void test_fractional_times_accepted(void**) {
     assert_ok(check(set("iat", std::to_string(kNow) + ".5")));
 }
 
+// ---- at_hash / c_hash (OIDC Core §3.1.3.8, §3.3.2.11) ----
+
+namespace {
+
+// The expected value, computed here with OpenSSL directly (not with the code under test).
+std::string expected_hash(const EVP_MD* md, std::string_view value) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_int_equal(EVP_Digest(value.data(), value.size(), out, &len, md, nullptr), 1);
+    return base64url_encode(out, len / 2);
+}
+
+struct AlgCase {
+    JwsAlg alg;
+    KeyType key; // unused for HS*
+    const EVP_MD* (*md)();
+};
+
+} // namespace
+
+static void test_at_hash_and_c_hash_every_alg_family(void**) {
+    const Secret hmac("a-client-secret-long-enough-for-hs512-0123456789abcdefghijklmnopqrstuv");
+    const AlgCase cases[] = {
+        {JwsAlg::RS256, KeyType::RSA2048, EVP_sha256}, {JwsAlg::RS384, KeyType::RSA2048, EVP_sha384},
+        {JwsAlg::RS512, KeyType::RSA2048, EVP_sha512}, {JwsAlg::PS256, KeyType::RSA2048, EVP_sha256},
+        {JwsAlg::PS384, KeyType::RSA2048, EVP_sha384}, {JwsAlg::PS512, KeyType::RSA2048, EVP_sha512},
+        {JwsAlg::ES256, KeyType::P256, EVP_sha256},    {JwsAlg::ES384, KeyType::P384, EVP_sha384},
+        {JwsAlg::ES512, KeyType::P521, EVP_sha512},    {JwsAlg::EdDSA, KeyType::Ed25519, EVP_sha512},
+        {JwsAlg::HS256, KeyType::P256, EVP_sha256},    {JwsAlg::HS384, KeyType::P256, EVP_sha384},
+        {JwsAlg::HS512, KeyType::P256, EVP_sha512},
+    };
+    const std::string access = "at-0123456789", code = "code-abcdef";
+    for (const auto& c : cases) {
+        const std::string name(jws_alg_name(c.alg));
+        IdTokenPolicy p = policy();
+        p.jws.allowed_algs = {c.alg};
+        p.access_token = access;
+        p.code = code;
+        JwkSet keys;
+        EvpPkeyPtr key;
+        std::optional<JwsSigningKey> signer;
+        if (jws_alg_is_hmac(c.alg)) {
+            p.jws.hmac_secret = &hmac;
+            signer = hmac_signing_key(c.alg, std::string(hmac.view()));
+        } else {
+            key = generate_key(c.key);
+            auto set = parse_jwks(jwks_json({public_jwk_json(key.get(), {"k", name, "sig"})}));
+            assert_true(set.ok());
+            keys = std::move(*set);
+            signer = signing_key(key.get(), c.alg, "k");
+        }
+        const std::string at = expected_hash(c.md(), access), ch = expected_hash(c.md(), code);
+        const std::string good =
+            with_member(with_member(claims(), "at_hash", "\"" + at + "\""), "c_hash",
+                        "\"" + ch + "\"");
+        auto ok = validate_id_token(mint_simple(good, *signer), keys, p, kNow);
+        if (!ok)
+            print_error("%s: %s\n", name.c_str(), ok.error().describe().c_str());
+        assert_true(ok.ok());
+        // The hash of another digest (SHA-256 where the alg asks for more, or the reverse).
+        const EVP_MD* other = c.md() == EVP_sha256() ? EVP_sha512() : EVP_sha256();
+        assert_reason(validate_id_token(mint_simple(with_member(claims(), "at_hash",
+                                                                "\"" + expected_hash(other, access) + "\""),
+                                                    *signer),
+                                        keys, p, kNow),
+                      "at_hash_mismatch");
+        // Another access token, another code.
+        IdTokenPolicy q = p;
+        q.access_token = "another-access-token";
+        assert_reason(validate_id_token(mint_simple(good, *signer), keys, q, kNow),
+                      "at_hash_mismatch");
+        q = p;
+        q.code = "another-code";
+        assert_reason(validate_id_token(mint_simple(good, *signer), keys, q, kNow),
+                      "c_hash_mismatch");
+    }
+}
+
+// Absent claims pass (they are optional at the token endpoint); a claim whose value is not known
+// (CIBA has no code) is not checked; present and known, it is.
+static void test_token_hash_checked_only_when_known(void**) {
+    IdTokenPolicy p = policy();
+    assert_true(check(claims(), p).ok()); // neither claim, nothing known
+    p.access_token = "at-1";
+    p.code = "code-1";
+    assert_true(check(claims(), p).ok()); // neither claim
+    IdTokenPolicy unknown = policy();
+    assert_true(check(set("at_hash", "\"AAAA\""), unknown).ok());
+    assert_true(check(set("c_hash", "\"AAAA\""), unknown).ok());
+    assert_reason(check(set("at_hash", "\"AAAA\""), p), "at_hash_mismatch");
+    assert_reason(check(set("c_hash", "\"\""), p), "c_hash_mismatch");
+    assert_true(check(set("at_hash", "\"" + expected_hash(EVP_sha256(), "at-1") + "\""), p).ok());
+}
+
+static void test_token_hash_wrong_type_rejected(void**) {
+    IdTokenPolicy p = policy();
+    p.access_token = "at-1";
+    assert_reason(check(set("at_hash", "42"), p), "claim_type");
+    p.code = "code-1";
+    assert_reason(check(set("c_hash", "[\"x\"]"), p), "claim_type");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_token_accepted),
@@ -366,6 +471,9 @@ int main() {
         cmocka_unit_test(test_auth_time_future_rejected),
         cmocka_unit_test(test_claims_of_wrong_type_rejected),
         cmocka_unit_test(test_fractional_times_accepted),
+        cmocka_unit_test(test_at_hash_and_c_hash_every_alg_family),
+        cmocka_unit_test(test_token_hash_checked_only_when_known),
+        cmocka_unit_test(test_token_hash_wrong_type_rejected),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

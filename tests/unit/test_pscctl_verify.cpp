@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Black-box test of `pscctl verify-id-token` ($PSC_PSCCTL): tokens minted with test keys, files in
 // a temporary directory; checks exit codes (0 valid, 1 rejected, 2 usage) and what is printed.
+#include "base64url.hpp"
 #include "json.hpp"
 #include "jws.hpp"
 #include "keys.hpp"
 #include "testing.hpp"
 
 #include <cstdlib>
+#include <openssl/evp.h>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -321,6 +323,27 @@ static void test_config_errors_are_usage(void**) {
     expect_usage(run(config_args(fx->dir + "/missing.conf", t)));
 }
 
+// --access-token: the token's at_hash must be the left half of SHA-256 (RS256) of it.
+static void test_access_token_at_hash(void**) {
+    const std::string access = "access-token-0123456789";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_int_equal(EVP_Digest(access.data(), access.size(), md, &len, EVP_sha256(), nullptr), 1);
+    const std::string t = token_file(
+        with_member(psc_claims(kNow), "at_hash", "\"" + base64url_encode(md, len / 2) + "\""));
+    assert_int_equal(run(with(base_args(t), {"--access-token", write("at", access + "\n")})).status,
+                     0);
+    expect_invalid(run(with(base_args(t), {"--access-token", write("at2", "another\n")})),
+                   "at_hash_mismatch");
+    expect_usage(run(with(base_args(t), {"--access-token", fx->dir + "/missing"})));
+    expect_usage(run(with(base_args(t), {"--access-token", write("empty", "\n")})));
+    // A token without at_hash is valid; a note says nothing was checked.
+    const Run r = run(with(base_args(token_file(psc_claims(kNow))),
+                           {"--access-token", write("at3", access)}));
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err.c_str(), "the token has no at_hash"));
+}
+
 static void test_help(void**) {
     const Run r = run({"verify-id-token", "--help"});
     assert_int_equal(r.status, 0);
@@ -347,6 +370,7 @@ int main() {
         cmocka_unit_test(test_config_supplies_policy),
         cmocka_unit_test(test_config_hs256_uses_client_secret),
         cmocka_unit_test(test_config_errors_are_usage),
+        cmocka_unit_test(test_access_token_at_hash),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
