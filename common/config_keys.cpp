@@ -36,11 +36,33 @@ Result<E> parse_enum(std::string_view key, std::string_view v,
     return unknown_value(key, v, expected);
 }
 
+// The implicit and hybrid flows (any response_type returning a token from the authorization
+// endpoint) are never offered: the tokens would travel through the browser, where they can leak
+// (history, referrer, logs) or be injected, and cannot be bound to this client (RFC 9700
+// §2.1.2). Asked for by name, they get this explanation rather than "unknown value".
+Error implicit_refused(std::string_view key, std::string_view v) {
+    return make_error(Errc::config, "flow_refused",
+                      std::string(key) + " = " + q(v) +
+                          " is refused: the implicit and hybrid flows return tokens through the "
+                          "browser, where they can leak or be injected (RFC 9700 section 2.1.2); "
+                          "psc-login uses the authorization code flow with PKCE (code), CIBA or "
+                          "the device grant");
+}
+
+bool names_front_channel_token(std::string_view v) {
+    for (const auto& tok : split_ws(v))
+        if (tok == "implicit" || tok == "hybrid" || tok == "token" || tok == "id_token")
+            return true;
+    return false;
+}
+
 Result<std::vector<Flow>> parse_flows(std::string_view key, std::string_view v) {
     static constexpr std::array<std::pair<std::string_view, Flow>, 3> kNames = {
         {{"code", Flow::code}, {"ciba", Flow::ciba}, {"device", Flow::device}}};
     std::vector<Flow> out;
     for (const auto& tok : split_ws(v)) {
+        if (names_front_channel_token(tok))
+            return implicit_refused(key, tok);
         auto f = parse_enum(key, tok, kNames, "code, ciba or device");
         if (!f)
             return std::move(f).error();
@@ -276,6 +298,8 @@ Status set_extra_auth_params(Config& c, Sv key, Sv v) {
             return make_error(Errc::config, "bad_auth_param",
                               "invalid item " + q(item) + " in " + std::string(key) +
                                   " (expected name=value, e.g. kc_idp_hint=psc)");
+        if (ascii_lower(name) == "response_type" && names_front_channel_token(item.substr(eq + 1)))
+            return implicit_refused(key, item);
         if (is_reserved_auth_param(name))
             return make_error(Errc::config, "auth_param_reserved",
                               std::string(key) + " may not set " + q(name) +
@@ -403,6 +427,17 @@ const KeyDef kKeys[] = {
      [](Config& c, Sv k, Sv v) { return assign(parse_no_proxy(k, v), c.provider.no_proxy); },
      nullptr},
     {"provider", "extra_auth_params", set_extra_auth_params, nullptr},
+    // Only "code" (what psc-login always sends): the key exists so that a configuration asking
+    // for the implicit or hybrid flow is refused with the reason, not as an unknown key.
+    {"provider", "response_type",
+     [](Config&, Sv k, Sv v) -> Status {
+         if (v == "code")
+             return {};
+         if (names_front_channel_token(v))
+             return implicit_refused(k, v);
+         return unknown_value(k, v, "code");
+     },
+     nullptr},
     {"provider", "jwks_refresh",
      [](Config& c, Sv k, Sv v) {
          return assign(parse_duration(k, v, minutes(1), hours(24 * 7)), c.provider.jwks_refresh);

@@ -737,6 +737,28 @@ static void test_proxy_environment(void**) {
     }
 }
 
+// The implicit and hybrid flows are refused by name, with the reason, wherever a configuration
+// could ask for them (RFC 9700 §2.1.2).
+static void test_implicit_and_hybrid_refused(void**) {
+    assert_ok(text(with(kGeneric, "response_type = code\n")));
+    for (const char* v : {"id_token", "token", "code id_token", "code token", "id_token token",
+                          "code id_token token"})
+        expect_error_at(with(kGeneric, "response_type = " + std::string(v) + "\n"), "flow_refused",
+                        5);
+    expect_error_at(with(kGeneric, "response_type = none\n"), "unknown_value", 5);
+    for (const char* v : {"implicit", "hybrid", "code implicit"})
+        expect_error_at(with(kGeneric, "[login]\nflows = " + std::string(v) + "\n"), "flow_refused",
+                        6);
+    expect_error_at(with(kGeneric, "[service:sshd]\nflows = hybrid\n"), "flow_refused", 6);
+    expect_error_at(with(kGeneric, "extra_auth_params = response_type=id_token\n"), "flow_refused",
+                    5);
+    ConfigDiagnostics d;
+    assert_false(text(with(kGeneric, "response_type = code id_token\n"), &d).ok());
+    assert_true(d.errors.size() == 1 &&
+                d.errors[0].message.find("RFC 9700") != std::string::npos &&
+                d.errors[0].message.find("authorization code flow with PKCE") != std::string::npos);
+}
+
 static void test_extra_auth_params(void**) {
     auto r = text(with(kGeneric, "extra_auth_params = kc_idp_hint=psc ui_locales=fr-FR\n"));
     assert_ok(r);
@@ -1051,6 +1073,7 @@ int main() {
         cmocka_unit_test(test_proxy_rejections),
         cmocka_unit_test(test_proxy_environment),
         cmocka_unit_test(test_extra_auth_params),
+        cmocka_unit_test(test_implicit_and_hybrid_refused),
         cmocka_unit_test(test_load_file_ok),
         cmocka_unit_test(test_dropins_order_and_override),
         cmocka_unit_test(test_dropin_profile_and_service),
