@@ -317,6 +317,8 @@ ServicePolicy Config::policy_for(std::string_view service) const {
         p.login.timeout = *o.timeout;
     if (o.ciba_channel)
         p.login.ciba_channel = *o.ciba_channel;
+    if (o.logout_on_session_close)
+        p.login.logout_on_session_close = *o.logout_on_session_close;
     if (o.allow_professions)
         p.authz.allow_professions = *o.allow_professions;
     if (o.deny_categories)

@@ -113,6 +113,9 @@ struct LoginSettings {
     std::vector<Flow> flows{Flow::code}; // in the order offered at the prompt
     Seconds timeout{180};
     CibaChannel ciba_channel = CibaChannel::mobile;
+    // When the PAM session of a psc-login authentication closes, also end the person's session at
+    // the provider (RP-initiated logout with id_token_hint). Per service.
+    bool logout_on_session_close = false;
     // Pending logins, counted apart for the local seat (no rhost) and for remote logins, so that
     // remote logins never make a console, GDM or screen-unlock login answer Busy (design §9).
     unsigned max_pending = 1024;
@@ -164,6 +167,7 @@ struct ServiceOverride {
     std::optional<std::vector<Flow>> flows;
     std::optional<Seconds> timeout;
     std::optional<CibaChannel> ciba_channel;
+    std::optional<bool> logout_on_session_close;
     std::optional<std::vector<std::string>> allow_professions;
     std::optional<std::vector<char>> deny_categories;
     std::optional<std::vector<std::string>> allow_idnat;

@@ -474,6 +474,11 @@ const KeyDef kKeys[] = {
     {"login", "ciba_channel",
      [](Config& c, Sv k, Sv v) { return assign(parse_channel(k, v), c.login.ciba_channel); },
      [](ServiceOverride& s, Sv k, Sv v) { return assign(parse_channel(k, v), s.ciba_channel); }},
+    {"login", "logout_on_session_close",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_bool(k, v), c.login.logout_on_session_close);
+     },
+     [](ServiceOverride& s, Sv k, Sv v) { return assign(parse_bool(k, v), s.logout_on_session_close); }},
     {"login", "max_pending",
      [](Config& c, Sv k, Sv v) { return assign(parse_count(k, v, 1, 65536), c.login.max_pending); },
      nullptr},

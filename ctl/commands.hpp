@@ -15,6 +15,7 @@ int cmd_verify_id_token(int argc, char** argv);
 int cmd_check_config(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 int cmd_sessions(int argc, char** argv);
+int cmd_logout(int argc, char** argv);
 int cmd_jwks(int argc, char** argv);
 int cmd_map(int argc, char** argv);
 int cmd_discover(int argc, char** argv);

@@ -332,6 +332,39 @@ Result<std::vector<LoginRow>> read_logins(sd_bus_message* m) {
     return rows;
 }
 
+// An open session (ListSessions).
+struct SessionRow {
+    std::string id, user, idnat, service, rhost, tty, logind;
+    bool ended = false;
+    std::uint64_t opened_at = 0;
+};
+
+Result<std::vector<SessionRow>> read_sessions(sd_bus_message* m) {
+    std::vector<SessionRow> rows;
+    int r = sd_bus_message_enter_container(m, 'a', "(sssssssbt)");
+    while (r >= 0) {
+        const char* f[7] = {};
+        int ended = 0;
+        SessionRow row;
+        r = sd_bus_message_read(m, "(sssssssbt)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6],
+                                &ended, &row.opened_at);
+        if (r <= 0)
+            break;
+        row.id = strip_control(f[0]);
+        row.user = strip_control(f[1]);
+        row.idnat = strip_control(f[2]);
+        row.service = strip_control(f[3]);
+        row.rhost = strip_control(f[4]);
+        row.tty = strip_control(f[5]);
+        row.logind = strip_control(f[6]);
+        row.ended = ended != 0;
+        rows.push_back(std::move(row));
+    }
+    if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+        return AuthClient::local_error(r);
+    return rows;
+}
+
 std::string or_dash(const std::string& s) {
     return s.empty() ? "-" : s;
 }
@@ -348,9 +381,39 @@ void print_logins(const std::vector<LoginRow>& rows) {
     std::printf("%zu login(s)\n", rows.size());
 }
 
-// {"logins": [{"id", "user", "service", "rhost", "flow", "caller_uid", "seconds_left"}]}; the id
-// shortened as in the table.
-void logins_json(const std::vector<LoginRow>& rows) {
+void print_sessions(const std::vector<SessionRow>& rows) {
+    std::printf("\n%-8s  %-16s  %-14s  %-12s  %-20s  %-7s  %s\n", "SESSION", "USER", "IDNAT",
+                "SERVICE", "RHOST", "LOGIND", "OPENED");
+    for (const auto& s : rows)
+        std::printf("%-8s  %-16s  %-14s  %-12s  %-20s  %-7s  %s%s\n", s.id.c_str(),
+                    or_dash(s.user).c_str(), or_dash(s.idnat).c_str(), or_dash(s.service).c_str(),
+                    or_dash(s.rhost).c_str(), or_dash(s.logind).c_str(),
+                    utc_text(s.opened_at, false).c_str(),
+                    s.ended ? " (ended at the provider)" : "");
+    std::printf("%zu open session(s)\n", rows.size());
+}
+
+JsonPtr sessions_json(const std::vector<SessionRow>& rows) {
+    auto list = json_new_array();
+    for (const auto& s : rows) {
+        auto o = json_new_object();
+        json_put_string(o.get(), "id", s.id);
+        json_put_string(o.get(), "user", s.user);
+        json_put_string(o.get(), "idnat", s.idnat);
+        json_put_string(o.get(), "service", s.service);
+        json_put_string(o.get(), "rhost", s.rhost);
+        json_put_string(o.get(), "tty", s.tty);
+        json_put_string(o.get(), "logind_session", s.logind);
+        json_put_string(o.get(), "opened_at", utc_text(s.opened_at, true));
+        json_put_bool(o.get(), "ended_at_provider", s.ended);
+        json_append(list.get(), std::move(o));
+    }
+    return list;
+}
+
+// {"logins": [{"id", "user", "service", "rhost", "flow", "caller_uid", "seconds_left"}],
+//  "sessions": [...]}; the login id shortened as in the table.
+void logins_json(const std::vector<LoginRow>& rows, const std::vector<SessionRow>& sessions) {
     auto list = json_new_array();
     for (const auto& r : rows) {
         auto o = json_new_object();
@@ -365,6 +428,7 @@ void logins_json(const std::vector<LoginRow>& rows) {
     }
     auto doc = json_new_object();
     json_put(doc.get(), "logins", std::move(list));
+    json_put(doc.get(), "sessions", sessions_json(sessions));
     json_print(doc.get());
 }
 
@@ -435,13 +499,15 @@ int cmd_status(int argc, char** argv) {
 
 int cmd_sessions(int argc, char** argv) {
     static const char* kUsage = "Usage: pscctl sessions [--json]\n\n"
-                                "Lists the logins psc-authd holds (root only).\n"
+                                "Lists the logins psc-authd holds and the open sessions that "
+                                "followed a psc-login\nauthentication (root only).\n"
                                 "Exit status: 0 listed, 1 refused, 2 bad usage, 3 daemon not "
                                 "reachable.\n";
     const auto a = parse_args(argc, argv, {}, {"--json"});
     if (a.help || !a.error.empty() || !a.positional.empty())
         return usage_error("sessions", a, kUsage);
     const bool json = has_flag(a, "--json");
+    std::vector<SessionRow> sessions;
     auto rows = [&]() -> Result<std::vector<LoginRow>> {
         auto client = AuthClient::connect();
         if (!client)
@@ -449,15 +515,87 @@ int cmd_sessions(int argc, char** argv) {
         auto reply = client->call("ListLogins", 0, "");
         if (!reply)
             return std::move(reply).error();
-        return read_logins(reply->get());
+        auto logins = read_logins(reply->get());
+        if (!logins)
+            return logins;
+        auto s = client->call("ListSessions", 0, "");
+        if (!s)
+            return std::move(s).error();
+        auto open = read_sessions(s->get());
+        if (!open)
+            return std::move(open).error();
+        sessions = std::move(*open);
+        return logins;
     }();
     if (!rows)
         return json ? fail_json(rows.error()) : fail("sessions", rows.error());
-    if (json)
-        logins_json(*rows);
-    else
+    if (json) {
+        logins_json(*rows, sessions);
+    } else {
         print_logins(*rows);
+        print_sessions(sessions);
+    }
     return kExitOk;
+}
+
+int cmd_logout(int argc, char** argv) {
+    static const char* kUsage =
+        "Usage: pscctl logout USER | --session ID [--json]\n\n"
+        "Ends at the provider (end_session_endpoint, with the ID token as id_token_hint) the open\n"
+        "sessions of USER, or the one session ID of `pscctl sessions` (root only). The local\n"
+        "sessions stay open.\nExit status: 0 every session ended at the provider, 1 refused or "
+        "a provider\nfailure, 2 bad usage, 3 daemon not reachable.\n";
+    const auto a = parse_args(argc, argv, {"--session"}, {"--json"});
+    const auto session = option(a, "--session");
+    if (a.help || !a.error.empty() || a.positional.size() + (session ? 1 : 0) != 1 ||
+        (session && session->empty()) || (!a.positional.empty() && a.positional[0].empty()))
+        return usage_error("logout", a, kUsage);
+    const bool json = has_flag(a, "--json");
+    const std::string user = a.positional.empty() ? std::string() : a.positional[0];
+    const std::string id = session.value_or("");
+    auto results = [&]() -> Result<std::vector<std::pair<std::string, std::string>>> {
+        auto client = AuthClient::connect();
+        if (!client)
+            return std::move(client).error();
+        auto reply = client->call("Logout", kRefreshTimeoutUsec, "ss", user.c_str(), id.c_str());
+        if (!reply)
+            return std::move(reply).error();
+        std::vector<std::pair<std::string, std::string>> out;
+        sd_bus_message* m = reply->get();
+        int r = sd_bus_message_enter_container(m, 'a', "(ss)");
+        const char* sid = nullptr;
+        const char* outcome = nullptr;
+        while (r >= 0 && (r = sd_bus_message_read(m, "(ss)", &sid, &outcome)) > 0)
+            out.emplace_back(strip_control(sid ? sid : ""), strip_control(outcome ? outcome : ""));
+        if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+            return AuthClient::local_error(r);
+        return out;
+    }();
+    if (!results)
+        return json ? fail_json(results.error()) : fail("logout", results.error());
+    const bool all_ok = std::all_of(results->begin(), results->end(),
+                                    [](const auto& p) { return p.second == "ok"; });
+    if (json) {
+        auto doc = json_new_object();
+        auto list = json_new_array();
+        for (const auto& [sid, outcome] : *results) {
+            auto o = json_new_object();
+            json_put_string(o.get(), "session", sid);
+            json_put_bool(o.get(), "ok", outcome == "ok");
+            if (outcome != "ok")
+                json_put_string(o.get(), "error", outcome);
+            json_append(list.get(), std::move(o));
+        }
+        json_put(doc.get(), "sessions", std::move(list));
+        json_print(doc.get());
+    } else {
+        for (const auto& [sid, outcome] : *results)
+            std::printf("session %s: %s\n", sid.c_str(),
+                        outcome == "ok" ? paint(stdout, Tone::good, "ended at the provider").c_str()
+                                        : (paint(stdout, Tone::bad, "FAILED") + ": " + outcome)
+                                              .c_str());
+    }
+    return all_ok ? kExitOk : kExitRejected;
 }
 
 int cmd_jwks(int argc, char** argv) {

@@ -16,7 +16,8 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"status", psc::ctl::cmd_status, "is psc-authd running, is the configuration valid"},
-    {"sessions", psc::ctl::cmd_sessions, "list the logins psc-authd holds (root)"},
+    {"sessions", psc::ctl::cmd_sessions, "list pending logins and open sessions (root)"},
+    {"logout", psc::ctl::cmd_logout, "end a user's sessions at the provider (root)"},
     {"jwks", psc::ctl::cmd_jwks, "jwks refresh: refetch discovery and JWKS now (root)"},
     {"map", psc::ctl::cmd_map, "the local account(s) an idNat maps to"},
     {"discover", psc::ctl::cmd_discover, "fetch and check discovery document and JWKS"},

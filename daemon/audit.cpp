@@ -36,8 +36,28 @@ int priority_of(const AuditEvent& e) {
     return LOG_ERR;
 }
 
+struct KindNames {
+    std::string_view message, event, id;
+};
+
+KindNames names_of(AuditKind k) {
+    switch (k) {
+    case AuditKind::login_start:
+        return {"login start for ", "login_start", kAuditLoginStartId};
+    case AuditKind::login_end:
+        return {"login end for ", "login_end", kAuditLoginEndId};
+    case AuditKind::session_open:
+        return {"session open for ", "session_open", kAuditSessionOpenId};
+    case AuditKind::session_close:
+        return {"session close for ", "session_close", kAuditSessionCloseId};
+    case AuditKind::logout:
+        return {"logout at the provider for ", "logout", kAuditLogoutId};
+    }
+    return {"event for ", "unknown", kAuditLoginEndId};
+}
+
 std::string message_of(const AuditEvent& e) {
-    std::string m = e.event == AuditKind::login_start ? "login start for " : "login end for ";
+    std::string m(names_of(e.event).message);
     m += clean(e.user) + " (" + clean(e.service) + "): " + clean(e.result);
     if (!e.reason.empty())
         m += " (" + clean(e.reason) + ")";
@@ -66,11 +86,11 @@ std::string quoted(std::string_view v) {
 
 std::vector<AuditField> audit_fields(const AuditEvent& e) {
     std::vector<AuditField> f;
-    const bool start = e.event == AuditKind::login_start;
+    const KindNames names = names_of(e.event);
     f.emplace_back("MESSAGE", message_of(e));
     f.emplace_back("PRIORITY", std::to_string(priority_of(e)));
-    f.emplace_back("MESSAGE_ID", std::string(start ? kAuditLoginStartId : kAuditLoginEndId));
-    f.emplace_back("PSC_EVENT", start ? "login_start" : "login_end");
+    f.emplace_back("MESSAGE_ID", std::string(names.id));
+    f.emplace_back("PSC_EVENT", std::string(names.event));
     add(f, "PAM_USER", e.user, true);
     add(f, "PAM_SERVICE", e.service, true);
     add(f, "PAM_RHOST", e.rhost, true);
@@ -83,6 +103,7 @@ std::vector<AuditField> audit_fields(const AuditEvent& e) {
     if (e.caller_uid != static_cast<uid_t>(-1))
         f.emplace_back("PSC_CALLER_UID", std::to_string(e.caller_uid));
     add(f, "PSC_LOGIN_ID", e.login_id, false);
+    add(f, "PSC_SESSION_ID", e.session_id, false);
     return f;
 }
 

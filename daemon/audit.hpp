@@ -23,6 +23,9 @@ namespace psc {
 enum class AuditKind {
     login_start, // StartLogin accepted ("started") or refused (the error's label)
     login_end,   // the one outcome of an accepted login
+    session_open,  // the PAM session of a psc-login authentication opened (PSC_SESSION_ID)
+    session_close, // ... and closed
+    logout,        // a logout at the provider (end_session_endpoint): "success" or the failure
 };
 
 struct AuditEvent {
@@ -42,6 +45,7 @@ struct AuditEvent {
     std::string reason;                        // PSC_REASON: the stable reason token, "" on success
     uid_t caller_uid = static_cast<uid_t>(-1); // -1: not known (creds unavailable)
     std::string login_id;                      // PSC_LOGIN_ID ("" when none was assigned)
+    std::string session_id;                    // PSC_SESSION_ID (session events)
 };
 
 using AuditField = std::pair<std::string, std::string>;
@@ -58,6 +62,9 @@ using AuditField = std::pair<std::string, std::string>;
 // sd-journal MESSAGE_IDs (journalctl MESSAGE_ID=...), stable across releases.
 inline constexpr std::string_view kAuditLoginStartId = "518a489343eb47a5a3f62ca07a10b055";
 inline constexpr std::string_view kAuditLoginEndId = "466bee6f609a479ea7f5f234cc273940";
+inline constexpr std::string_view kAuditSessionOpenId = "1d3c4f0e3a5b4c8e9d1f2a7b6c5e4d30";
+inline constexpr std::string_view kAuditSessionCloseId = "7a2e9c1b5d4f4e6a8b3c0d9e1f2a3b41";
+inline constexpr std::string_view kAuditLogoutId = "c4b8e2d1f6a34b5c9e7d0a1b2c3d4e52";
 
 class LogSink {
 public:

@@ -49,6 +49,13 @@ struct PendingLogin {
     SdBusMessagePtr start_call; // StartLogin, until the display (or why not) is known
 };
 
+// A Logout call waiting for the provider's answers, one per session it ends.
+struct LogoutCall {
+    SdBusMessagePtr call;
+    std::size_t outstanding = 0;
+    std::vector<std::pair<std::string, std::string>> results; // session id → "ok" or the error
+};
+
 // RefreshProvider calls answered together when the backend's refresh finishes.
 struct RefreshCalls {
     std::vector<SdBusMessagePtr> calls;
@@ -229,6 +236,8 @@ int append_success(sd_bus_message* m, const LoginSuccess& s) {
         r = append_sv(m, "profession", s.profession);
     if (r >= 0)
         r = append_sv(m, "auth_mode", s.auth_mode);
+    if (r >= 0 && !s.session_ticket.empty())
+        r = append_sv(m, "session_ticket", s.session_ticket);
     if (r >= 0)
         r = sd_bus_message_close_container(m);
     return r;
@@ -381,6 +390,8 @@ struct AuthBus::Glue {
         PendingLogin& l = *it->second;
         l.backend_live = false;
         uncount(self, l); // an uncollected outcome holds no slot
+        if (outcome.result)
+            record_session(self, l, *outcome.result);
         l.outcome.emplace(std::move(outcome));
         audit_end(self.audit_, l, *l.outcome);
         if (!l.wait_call && !l.submit_call)
@@ -390,6 +401,192 @@ struct AuthBus::Glue {
         if (l.submit_call)
             deliver(l.submit_call.get(), *l.outcome, false);
         erase(self, id);
+    }
+
+    // A successful login leaves a session ticket for the PAM stack (OpenSession). The ID token
+    // stays in the store, never on the bus. Without randomness there is no ticket: the login
+    // still succeeds, its session is just not recorded.
+    static void record_session(AuthBus& self, const PendingLogin& l, LoginSuccess& s) {
+        SessionRecord r;
+        r.user = s.user;
+        r.idnat = s.idnat;
+        r.service = l.service;
+        r.rhost = l.rhost;
+        r.tty = l.tty;
+        r.sid = s.sid;
+        r.caller_uid = l.caller_uid;
+        r.id_token = std::move(s.id_token);
+        r.logout_on_close = self.cfg_.login_for(l.service).logout_on_session_close;
+        auto ticket = self.sessions_.add(std::move(r), now_usec(self.event_));
+        if (ticket)
+            s.session_ticket = std::move(*ticket);
+    }
+
+    static std::uint64_t realtime_usec() {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    }
+
+    static void audit_session(AuthBus& self, AuditKind kind, const std::string& id,
+                              const std::string& user, const std::string& idnat,
+                              const std::string& service, const Status& st, uid_t caller) noexcept {
+        try {
+            AuditEvent e;
+            e.event = kind;
+            e.user = user;
+            e.idnat = idnat;
+            e.service = service;
+            e.session_id = id;
+            e.caller_uid = caller;
+            e.result = st ? "success" : std::string(errc_label(st.error().code));
+            e.reason = st ? "" : st.error().reason;
+            self.audit_.audit(e);
+        } catch (...) {
+        }
+    }
+
+    // OpenSession(ticket, logind_session): the PAM session stack of the caller that started the
+    // login opens the session it left.
+    static int open_session(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char* ticket = nullptr;
+        const char* logind = nullptr;
+        int r = sd_bus_message_read(m, "ss", &ticket, &logind);
+        if (r < 0)
+            return r;
+        for (const char* s : {ticket, logind})
+            if (auto st = check_arg(s, self.limits_.max_string); !st)
+                return set_error(err, st.error());
+        auto uid = caller_uid(m);
+        if (!uid)
+            return set_error(err, uid.error());
+        auto s = self.sessions_.open(ticket, *uid, logind, now_usec(self.event_), realtime_usec());
+        if (!s)
+            return set_error(err, s.error());
+        audit_session(self, AuditKind::session_open, (*s)->id, (*s)->user, (*s)->idnat,
+                      (*s)->service, {}, *uid);
+        return sd_bus_reply_method_return(m, "");
+    }
+
+    // CloseSession(ticket): the session ends; with logout_on_session_close the provider's session
+    // ends too (best effort: the PAM session's end never waits for the provider).
+    static int close_session(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        const char* ticket = nullptr;
+        int r = sd_bus_message_read(m, "s", &ticket);
+        if (r < 0)
+            return r;
+        if (auto st = check_arg(ticket, self.limits_.max_string); !st)
+            return set_error(err, st.error());
+        auto uid = caller_uid(m);
+        if (!uid)
+            return set_error(err, uid.error());
+        auto rec = self.sessions_.close(ticket, *uid);
+        if (!rec)
+            return set_error(err, rec.error());
+        audit_session(self, AuditKind::session_close, rec->id, rec->user, rec->idnat, rec->service,
+                      {}, *uid);
+        if (rec->logout_on_close && !rec->ended_at_provider && rec->id_token)
+            start_logout(self, {rec->id, rec->user, rec->idnat, rec->service, rec->id_token},
+                         nullptr, *uid);
+        return sd_bus_reply_method_return(m, "");
+    }
+
+    // One end_session request; its outcome is audited and, for a Logout call, collected.
+    static void start_logout(AuthBus& self, SessionStore::Ending e,
+                             const std::shared_ptr<LogoutCall>& call, uid_t caller) {
+        std::weak_ptr<LogoutCall> weak = call;
+        std::weak_ptr<bool> alive = self.alive_;
+        AuthBus* bus = &self;
+        auto finish = [bus, alive, weak, e, caller, has_call = call != nullptr](Status st) {
+            if (alive.expired())
+                return; // the bus layer is gone (shutdown)
+            audit_session(*bus, AuditKind::logout, e.id, e.user, e.idnat, e.service, st, caller);
+            if (!has_call)
+                return;
+            auto c = weak.lock();
+            if (!c)
+                return;
+            c->results.emplace_back(e.id, st ? "ok" : st.error().describe());
+            if (--c->outstanding == 0)
+                answer_logout(*bus, *c);
+        };
+        auto st = self.backend_.end_provider_session(e.id_token, finish);
+        if (!st)
+            finish(std::move(st).error());
+    }
+
+    static void answer_logout(AuthBus& self, LogoutCall& c) noexcept {
+        sd_bus_message* raw = nullptr;
+        int r = sd_bus_message_new_method_return(c.call.get(), &raw);
+        SdBusMessagePtr reply(raw);
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply.get(), 'a', "(ss)");
+        for (const auto& [id, outcome] : c.results)
+            if (r >= 0)
+                r = sd_bus_message_append(reply.get(), "(ss)", id.c_str(), outcome.c_str());
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply.get());
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply.get(), nullptr);
+        if (r < 0)
+            reply_error(c.call.get(), make_error(Errc::internal, "bus_reply", "cannot reply"));
+        for (auto it = self.logout_calls_.begin(); it != self.logout_calls_.end(); ++it)
+            if (it->second.get() == &c) {
+                self.logout_calls_.erase(it);
+                break;
+            }
+    }
+
+    // Logout(user, session_id): root only. Ends at the provider the open sessions of `user` (or
+    // the one session `session_id`) and answers once the provider answered for each: a(ss) of
+    // (session id, "ok" or "reason: message").
+    static int logout(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        if (auto st = check_caller_root(m); !st)
+            return set_error(err, st.error());
+        const char* user = nullptr;
+        const char* id = nullptr;
+        int r = sd_bus_message_read(m, "ss", &user, &id);
+        if (r < 0)
+            return r;
+        for (const char* s : {user, id})
+            if (auto st = check_arg(s, self.limits_.max_string); !st)
+                return set_error(err, st.error());
+        if ((*user == '\0') == (*id == '\0'))
+            return set_error(err, make_error(Errc::invalid, "logout_args",
+                                             "name either a user or a session id"));
+        auto ending = self.sessions_.end_at_provider(user, id);
+        if (ending.empty())
+            return set_error(err, make_error(Errc::invalid, "session_unknown",
+                                             "no open session to end at the provider"));
+        auto call = std::make_shared<LogoutCall>();
+        call->call.reset(sd_bus_message_ref(m));
+        call->outstanding = ending.size();
+        self.logout_calls_.emplace(self.next_logout_call_++, call);
+        for (auto& e : ending)
+            start_logout(self, std::move(e), call, 0);
+        return 1;
+    }
+
+    static int list_sessions(AuthBus& self, sd_bus_message* m, sd_bus_error* err) {
+        if (auto st = check_caller_root(m); !st)
+            return set_error(err, st.error());
+        sd_bus_message* raw = nullptr;
+        int r = sd_bus_message_new_method_return(m, &raw);
+        SdBusMessagePtr reply(raw);
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply.get(), 'a', "(sssssssbt)");
+        for (const SessionRecord* s : self.sessions_.open_sessions())
+            if (r >= 0)
+                r = sd_bus_message_append(reply.get(), "(sssssssbt)", s->id.c_str(),
+                                          s->user.c_str(), s->idnat.c_str(), s->service.c_str(),
+                                          s->rhost.c_str(), s->tty.c_str(),
+                                          s->logind_session.c_str(), s->ended_at_provider ? 1 : 0,
+                                          s->opened_at);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply.get());
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply.get(), nullptr);
+        return r < 0 ? r : 1;
     }
 
     // The outcome was delivered: the login is forgotten.
@@ -930,6 +1127,14 @@ const sd_bus_vtable AuthBus::Glue::vtable[] = {
     SD_BUS_METHOD_WITH_NAMES("ListLogins", "", , "a(sssssuu)", SD_BUS_PARAM(logins),
                              method<list_logins>, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("RefreshProvider", "", "", method<refresh_provider>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("OpenSession", "ss", SD_BUS_PARAM(ticket) SD_BUS_PARAM(logind_session),
+                             "", , method<open_session>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CloseSession", "s", SD_BUS_PARAM(ticket), "", ,
+                             method<close_session>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListSessions", "", , "a(sssssssbt)", SD_BUS_PARAM(sessions),
+                             method<list_sessions>, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Logout", "ss", SD_BUS_PARAM(user) SD_BUS_PARAM(session_id), "a(ss)",
+                             SD_BUS_PARAM(results), method<logout>, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END};
 
 AuthBus::AuthBus(sd_event* event, LoginBackend& backend, const Config& cfg, AuthBusLimits limits,

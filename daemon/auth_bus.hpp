@@ -14,6 +14,7 @@
 #include "login_counts.hpp"
 #include "owned.hpp"
 #include "result.hpp"
+#include "session_store.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -46,6 +47,7 @@ struct AuthBusLimits : LoginCountLimits {
 
 struct PendingLogin; // auth_bus.cpp
 struct RefreshCalls; // auth_bus.cpp
+struct LogoutCall;   // auth_bus.cpp
 
 class AuthBus {
 public:
@@ -86,6 +88,12 @@ private:
     std::uint64_t last_refresh_usec_ = 0; // CLOCK_MONOTONIC; 0 = never
     std::map<std::string, std::unique_ptr<PendingLogin>, std::less<>> logins_;
     LoginCounts counts_; // the running logins (an outcome waiting to be collected counts no more)
+    SessionStore sessions_; // the PAM sessions that follow a psc-login authentication
+    // Logout calls waiting for the provider (weak in the backend's callbacks, as refresh_).
+    std::map<std::uint64_t, std::shared_ptr<LogoutCall>> logout_calls_;
+    std::uint64_t next_logout_call_ = 1;
+    // Expires with this object: the backend's logout callbacks check it before touching it.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::unique_ptr<BusPeers> peers_; // the callers holding logins; one bus match in all
     SdBusSlotPtr vtable_slot_; // declared last, removed first
 };

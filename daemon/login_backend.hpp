@@ -7,10 +7,12 @@
 
 #include "config.hpp"
 #include "result.hpp"
+#include "secret.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -49,6 +51,11 @@ struct LoginSuccess {
     std::string alias; // the former (ADELI) identifier that matched the account, "" when none
     std::string profession;
     std::string auth_mode;
+    // For the session record and a logout at the provider: the validated ID token (in memory
+    // only, for id_token_hint) and its "sid". Never sent on the bus.
+    std::shared_ptr<const Secret> id_token;
+    std::string sid;
+    std::string session_ticket; // set by the bus layer: the ticket handed to the PAM stack
 };
 
 // How a login ended. Once an ID token was validated the person is known, and every outcome from
@@ -144,6 +151,19 @@ public:
         (void)done;
         return make_error(Errc::internal, "reload_unsupported",
                           "this login backend cannot reload its configuration");
+    }
+
+    // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0, PSC's Keycloak form): a GET of
+    // the provider's end_session_endpoint with id_token_hint and client_id, bounded by the HTTP
+    // timeouts. `done` is called exactly once, from the event loop, unless an error is returned
+    // at once (then never). Reasons: logout_no_endpoint (config), provider_not_ready; through
+    // done, the HTTP client's and logout_refused (the provider answered an error status).
+    [[nodiscard]] virtual Status end_provider_session(std::shared_ptr<const Secret> id_token,
+                                                      std::function<void(Status)> done) {
+        (void)id_token;
+        (void)done;
+        return make_error(Errc::config, "logout_no_endpoint",
+                          "this login backend cannot end a session at the provider");
     }
 };
 

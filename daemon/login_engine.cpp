@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "login_engine.hpp"
 
+#include "url.hpp"
+
 #include "digest.hpp"
 
 #include "config_values.hpp"
@@ -346,6 +348,53 @@ ProviderStatus LoginEngine::provider_status() const {
     st.discovery = gen_->provider->discovery_info();
     st.keys = gen_->provider->keys_info();
     return st;
+}
+
+// One end_session request; it holds the generation whose HTTP client runs it.
+struct LoginEngine::LogoutCall {
+    std::shared_ptr<Generation> gen;
+    std::function<void(Status)> done;
+    ScopedHttpRequest request; // after gen: cancelled before the client goes
+};
+
+Status LoginEngine::end_provider_session(std::shared_ptr<const Secret> id_token,
+                                         std::function<void(Status)> done) {
+    if (!gen_->provider->ready())
+        return gen_->provider->not_ready_error();
+    const std::string& endpoint = gen_->provider->metadata().end_session_endpoint;
+    if (endpoint.empty())
+        return make_error(Errc::config, "logout_no_endpoint",
+                          "the provider's discovery document has no end_session_endpoint");
+    if (!id_token || id_token->empty())
+        return make_error(Errc::invalid, "logout_no_id_token", "no ID token kept for this session");
+    HttpRequest req;
+    req.url = endpoint + (endpoint.find('?') == std::string::npos ? "?" : "&") +
+              "id_token_hint=" + percent_encode(id_token->view()) +
+              "&client_id=" + percent_encode(gen_->cfg.provider.client_id);
+    const std::uint64_t key = next_logout_++;
+    auto call = std::make_unique<LogoutCall>();
+    call->gen = gen_;
+    call->done = std::move(done);
+    auto id = gen_->http.client->start(std::move(req), [this, key](Result<HttpResponse> r) {
+        auto it = logouts_.find(key);
+        if (it == logouts_.end())
+            return;
+        auto finished = std::move(it->second);
+        logouts_.erase(it);
+        Status st;
+        if (!r)
+            st = std::move(r).error();
+        else if (r->status >= 400)
+            st = make_error(Errc::unavailable, "logout_refused",
+                            "the provider's end_session_endpoint answered HTTP " +
+                                std::to_string(r->status));
+        finished->done(std::move(st));
+    });
+    if (!id)
+        return std::move(id).error();
+    call->request = ScopedHttpRequest(*call->gen->http.client, *id);
+    logouts_.emplace(key, std::move(call));
+    return {};
 }
 
 Status LoginEngine::check_account(const std::string& user) {

@@ -87,6 +87,8 @@ public:
     // changed — the listener holds pending logins' callbacks), setup's, the provider's.
     using ReloadDone = std::function<void(Status)>;
     [[nodiscard]] Status reload(Config cfg, ReloadDone done) override;
+    [[nodiscard]] Status end_provider_session(std::shared_ptr<const Secret> id_token,
+                                              std::function<void(Status)> done) override;
     // The configuration new logins use.
     [[nodiscard]] const Config& config() const noexcept;
 
@@ -100,6 +102,7 @@ public:
 
     struct Pending;
     struct Generation;
+    struct LogoutCall;
 
 private:
     LoginEngine(sd_event* event, LoginEngineOptions opts, PushThrottleLimits pushes);
@@ -142,6 +145,8 @@ private:
     // logins_, whose entries remove themselves from it).
     std::unordered_map<std::string, BackendLoginId> by_state_;
     std::map<BackendLoginId, std::unique_ptr<Pending>> logins_;
+    std::map<std::uint64_t, std::unique_ptr<LogoutCall>> logouts_; // end_session requests
+    std::uint64_t next_logout_ = 1;
 };
 
 } // namespace psc

@@ -139,7 +139,7 @@ LoginOutcome decide_login(const Config& cfg, const LoginSubject& subject,
                           const PscIdentity& identity) {
     auto d = decide(identity, subject.account, decision_rules(cfg, subject.request.service));
     LoginOutcome out = d ? LoginOutcome(LoginSuccess{d->user, d->idnat, d->alias, d->profession,
-                                                     d->auth_mode})
+                                                     d->auth_mode, nullptr, {}, {}})
                          : LoginOutcome(std::move(d).error());
     out.idnat = identity.idnat;
     if (out.result)
@@ -244,7 +244,13 @@ void LoginFinisher::conclude(const UserInfo* userinfo) {
     auto who = identity_from(ctx_.cfg->mapping, *id_token_, userinfo);
     if (!who)
         return finish(std::move(who).error());
-    finish(decide_login(*ctx_.cfg, subject_, *who));
+    LoginOutcome outcome(decide_login(*ctx_.cfg, subject_, *who));
+    if (outcome.result) {
+        outcome.result->id_token = std::make_shared<const Secret>(tokens_.id_token.clone());
+        if (auto sid = claim_in_token(*id_token_, "sid"); sid && *sid)
+            outcome.result->sid = **sid;
+    }
+    finish(std::move(outcome));
 }
 
 } // namespace psc

@@ -40,6 +40,7 @@ struct Outcome {
     bool done = false;
     std::uint32_t remaining = 0; // while !done
     std::string user, idnat, profession, auth_mode;
+    std::string session_ticket; // on success: for OpenSession/CloseSession ("" when none)
     bool confirm = false; // while !done: the browser's code is awaited (SubmitCallback)
 };
 
@@ -55,6 +56,10 @@ public:
     [[nodiscard]] virtual Result<Outcome> submit_callback(const std::string& id,
                                                           std::string_view address) = 0;
     [[nodiscard]] virtual Status cancel_login(const std::string& id) = 0;
+    // The PAM session of a psc-login authentication (the ticket from its outcome).
+    [[nodiscard]] virtual Status open_session(const std::string& ticket,
+                                              const std::string& logind_session) = 0;
+    [[nodiscard]] virtual Status close_session(const std::string& ticket) = 0;
 };
 
 } // namespace psc::pam

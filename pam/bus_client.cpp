@@ -174,6 +174,8 @@ int read_outcome_entry(std::string_view key, sd_bus_message* m, Outcome& o) {
         return read_string(m, o.profession);
     if (key == "auth_mode")
         return read_string(m, o.auth_mode);
+    if (key == "session_ticket")
+        return read_string(m, o.session_ticket);
     if (key == "remaining")
         return sd_bus_message_read(m, "v", "u", &o.remaining) < 0 ? -EBADMSG : 1;
     if (key == "confirm") {
@@ -301,6 +303,24 @@ Result<Outcome> BusClient::submit_callback(const std::string& id, std::string_vi
 Status BusClient::cancel_login(const std::string& id) {
     auto reply = call(bus_.get(), "CancelLogin", kCallTimeoutUsec,
                       [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", id.c_str()); });
+    if (!reply)
+        return std::move(reply).error();
+    return {};
+}
+
+Status BusClient::open_session(const std::string& ticket, const std::string& logind_session) {
+    auto reply = call(bus_.get(), "OpenSession", kCallTimeoutUsec, [&](sd_bus_message* m) {
+        return sd_bus_message_append(m, "ss", ticket.c_str(), logind_session.c_str());
+    });
+    if (!reply)
+        return std::move(reply).error();
+    return {};
+}
+
+Status BusClient::close_session(const std::string& ticket) {
+    auto reply = call(bus_.get(), "CloseSession", kCallTimeoutUsec, [&](sd_bus_message* m) {
+        return sd_bus_message_append(m, "s", ticket.c_str());
+    });
     if (!reply)
         return std::move(reply).error();
     return {};

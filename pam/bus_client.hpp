@@ -25,6 +25,8 @@ public:
     Result<Outcome> wait_login(const std::string& id, std::uint32_t max_wait_ms) override;
     Result<Outcome> submit_callback(const std::string& id, std::string_view address) override;
     Status cancel_login(const std::string& id) override;
+    Status open_session(const std::string& ticket, const std::string& logind_session) override;
+    Status close_session(const std::string& ticket) override;
 
 private:
     explicit BusClient(SdBusPtr bus) : bus_(std::move(bus)) {}

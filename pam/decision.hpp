@@ -15,6 +15,7 @@ namespace psc::pam {
 
 struct Decision {
     std::string user, idnat, profession, auth_mode;
+    std::string session_ticket; // for the session record (OpenSession/CloseSession), "" if none
 };
 
 inline constexpr std::string_view kDecisionKey = "pam_psc_decision";

@@ -217,7 +217,7 @@ private:
         }
         log_.write(LOG_NOTICE, "authenticated " + ctx_.user + " (idNat " + o.idnat + ", " +
                                    display_.flow + ", " + o.auth_mode + ")");
-        return {PAM_SUCCESS, Decision{o.user, o.idnat, o.profession, o.auth_mode}};
+        return {PAM_SUCCESS, Decision{o.user, o.idnat, o.profession, o.auth_mode, o.session_ticket}};
     }
 
     // The daemon answered with an error: the login is over on its side.

@@ -84,31 +84,77 @@ int account(pam_handle_t* pamh, int, int argc, const char** argv) {
     return r;
 }
 
-int open_session(pam_handle_t* pamh, int, int argc, const char** argv) {
-    PamLog log(pamh);
-    const Options options = options_from(log, argc, argv);
-    if (!options.env)
-        return PAM_SUCCESS;
+namespace {
+
+// The decision `auth` left for the session's user, or nullptr (another module authenticated).
+const Decision* session_decision(pam_handle_t* pamh, PamLog& log, const char* what, int& rc) {
     const char* user = nullptr;
     if (pam_get_item(pamh, PAM_USER, reinterpret_cast<const void**>(&user)) != PAM_SUCCESS ||
         user == nullptr || *user == '\0') {
-        log.write(LOG_ERR, "Failed to open the session: no PAM_USER");
-        return PAM_SESSION_ERR;
+        log.write(LOG_ERR, std::string("Failed to ") + what + ": no PAM_USER");
+        rc = PAM_SESSION_ERR;
+        return nullptr;
     }
-    // No decision (another module authenticated): nothing to export, which is not an error.
     const Decision* d = find_decision(pamh, decision_key(user));
-    if (d == nullptr || d->user != user)
-        return PAM_SUCCESS;
-    for (const auto& [name, value] :
-         {std::pair<const char*, const std::string&>{"PSC_IDNAT", d->idnat},
-          {"PSC_PROFESSION", d->profession}}) {
-        const std::string entry = std::string(name) + "=" + value;
-        if (const int r = pam_putenv(pamh, entry.c_str()); r != PAM_SUCCESS) {
-            log.write(LOG_ERR, std::string("Failed to set ") + name + ": " + pam_strerror(pamh, r));
-            return PAM_SESSION_ERR;
+    return d != nullptr && d->user == user ? d : nullptr;
+}
+
+// OpenSession / CloseSession with the ticket of this authentication. A failure is logged and
+// returned as PAM_SESSION_ERR; the shipped stacks list pam_psc's session line as optional, so a
+// daemon restarted between login and logout never blocks the session itself.
+int record_session(pam_handle_t* pamh, PamLog& log, const Decision& d, bool open) {
+    if (d.session_ticket.empty())
+        return PAM_SUCCESS; // the daemon kept no record for this login (its store was full)
+    auto client = BusClient::open();
+    Status st = client ? Status{} : Status(client.error());
+    if (client) {
+        if (open) {
+            const char* logind = pam_getenv(pamh, "XDG_SESSION_ID");
+            st = (*client)->open_session(d.session_ticket, logind ? logind : "");
+        } else {
+            st = (*client)->close_session(d.session_ticket);
         }
     }
+    if (!st) {
+        log.write(LOG_ERR, std::string("Failed to ") + (open ? "record" : "end") +
+                               " the session with psc-authd: " + st.error().describe());
+        return PAM_SESSION_ERR;
+    }
     return PAM_SUCCESS;
+}
+
+} // namespace
+
+int open_session(pam_handle_t* pamh, int, int argc, const char** argv) {
+    PamLog log(pamh);
+    const Options options = options_from(log, argc, argv);
+    int rc = PAM_SUCCESS;
+    const Decision* d = session_decision(pamh, log, "open the session", rc);
+    if (d == nullptr)
+        return rc; // no decision (another module authenticated): nothing to do, not an error
+    if (options.env) {
+        for (const auto& [name, value] :
+             {std::pair<const char*, const std::string&>{"PSC_IDNAT", d->idnat},
+              {"PSC_PROFESSION", d->profession}}) {
+            const std::string entry = std::string(name) + "=" + value;
+            if (const int r = pam_putenv(pamh, entry.c_str()); r != PAM_SUCCESS) {
+                log.write(LOG_ERR,
+                          std::string("Failed to set ") + name + ": " + pam_strerror(pamh, r));
+                return PAM_SESSION_ERR;
+            }
+        }
+    }
+    return record_session(pamh, log, *d, true);
+}
+
+int close_session(pam_handle_t* pamh, int, int argc, const char** argv) {
+    PamLog log(pamh);
+    (void)options_from(log, argc, argv); // unknown arguments are logged as for every entry point
+    int rc = PAM_SUCCESS;
+    const Decision* d = session_decision(pamh, log, "close the session", rc);
+    if (d == nullptr)
+        return rc;
+    return record_session(pamh, log, *d, false);
 }
 
 } // namespace psc::pam

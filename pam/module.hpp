@@ -9,6 +9,7 @@ namespace psc::pam {
 
 [[nodiscard]] int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv);
 [[nodiscard]] int account(pam_handle_t* pamh, int flags, int argc, const char** argv);
-[[nodiscard]] int open_session(pam_handle_t* pamh, int flags, int argc, const char** argv);
+[[nodiscard]] int close_session(pam_handle_t* pamh, int flags, int argc, const char** argv);
+int open_session(pam_handle_t* pamh, int flags, int argc, const char** argv);
 
 } // namespace psc::pam

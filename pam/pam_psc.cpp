@@ -50,8 +50,9 @@ PSC_PAM_EXPORT int pam_sm_open_session(pam_handle_t* pamh, int flags, int argc, 
                    [&] { return psc::pam::open_session(pamh, flags, argc, argv); });
 }
 
-PSC_PAM_EXPORT int pam_sm_close_session(pam_handle_t*, int, int, const char**) {
-    return PAM_SUCCESS;
+PSC_PAM_EXPORT int pam_sm_close_session(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+    return guarded(pamh, "close the session",
+                   [&] { return psc::pam::close_session(pamh, flags, argc, argv); });
 }
 
 } // extern "C"

@@ -296,6 +296,97 @@ ciba_script() {
     case $out in *'"error"'*) fail "mock refused $1: $out" || return 1 ;; esac
 }
 
+# A code-flow login through the bus client and the listener; TICKET is the session ticket of its
+# outcome.
+ticket_login() {
+    must_start claire psc-code code || return 1
+    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
+        return 1
+    client_cmd "wait 20000" || return 1
+    expect_done claire "$STACK_MEDECIN" || return 1
+    TICKET=$(sed -n 's/.* ticket=\([^ ]*\).*/\1/p' <<<"$REPLY")
+    [ -n "$TICKET" ] || fail "no session ticket in: $REPLY"
+}
+
+session_call() { # METHOD SIG ARGS...: as root, output in $OUT, status in $RC
+    RC=0
+    OUT=$(stack_busctl --timeout=10 call org.psclogin.Auth1 /org/psclogin/Auth1 \
+        org.psclogin.Auth1 "$@" 2>&1) || RC=$?
+}
+
+logouts_at_mock() {
+    mock_control '{"log":true}' | grep -o '"endpoint":"logout"' | wc -l
+}
+
+# The PAM session's record: opened with its ticket, listed by `pscctl sessions`, ended at the
+# provider by `pscctl logout` (root only), then closed.
+sessions_open_list_logout() {
+    ticket_login || return 1
+    session_call OpenSession ss "$TICKET" c7
+    [ "$RC" = 0 ] || fail "OpenSession: $OUT" || return 1
+    session_call OpenSession ss "$TICKET" c7 # a ticket opens one session once
+    [ "$RC" != 0 ] && grep -q "session_unknown" <<<"$OUT" || fail "reopened: $OUT" || return 1
+    ctl sessions
+    expect 0 "1 open session(s)" && expect 0 "$STACK_MEDECIN" && expect 0 "psc-code" || return 1
+    grep -qF -- "$TICKET" <<<"$OUT" && fail "the ticket is shown: $OUT"
+    jctl sessions
+    json_check 'len(d["sessions"]) == 1' 'd["sessions"][0]["user"] == "claire"' \
+        'd["sessions"][0]["logind_session"] == "c7"' \
+        'd["sessions"][0]["ended_at_provider"] is False' || return 1
+    ctl --as 1001 logout claire
+    expect 1 "refused: caller_not_root" || return 1
+    local before
+    before=$(logouts_at_mock)
+    ctl logout claire
+    expect 0 ": ended at the provider" || return 1
+    [ "$(logouts_at_mock)" = $((before + 1)) ] || fail "the provider saw no logout" || return 1
+    ctl sessions
+    expect 0 "(ended at the provider)" || return 1
+    ctl logout claire
+    expect 1 "session_unknown" || return 1
+    session_call CloseSession s "$TICKET"
+    [ "$RC" = 0 ] || fail "CloseSession: $OUT" || return 1
+    ctl sessions
+    expect 0 "0 open session(s)" || return 1
+    grep -F 'PSC_EVENT="logout"' "$AUTHD_LOG" | grep -qF 'PSC_RESULT="success"' ||
+        fail "the logout is not audited"
+}
+
+# The provider's end_session endpoint fails: the logout says so (exit 1, logout_refused, audited)
+# and the session can still be closed.
+logout_provider_error() {
+    ticket_login || return 1
+    session_call OpenSession ss "$TICKET" ""
+    [ "$RC" = 0 ] || fail "OpenSession: $OUT" || return 1
+    local out
+    out=$(mock_control '{"fault":"logout_bad_hint","scope":"next"}')
+    case $out in *'"error"'*) fail "mock refused the fault: $out" || return 1 ;; esac
+    ctl logout claire
+    expect 1 "FAILED: logout_refused: the provider's end_session_endpoint answered HTTP 400" ||
+        return 1
+    grep -F 'PSC_EVENT="logout"' "$AUTHD_LOG" | grep -qF 'PSC_REASON="logout_refused"' ||
+        fail "the failed logout is not audited" || return 1
+    session_call CloseSession s "$TICKET"
+    [ "$RC" = 0 ] || fail "CloseSession after a failed logout: $OUT"
+}
+
+# Another uid cannot open (nor close) the session of a login it did not start; no ticket, no
+# session.
+sessions_refused() {
+    ticket_login || return 1
+    RC=0
+    OUT=$(setpriv --reuid=1001 --regid=1001 --clear-groups -- busctl \
+        --address="$DBUS_SYSTEM_BUS_ADDRESS" --timeout=10 call org.psclogin.Auth1 \
+        /org/psclogin/Auth1 org.psclogin.Auth1 OpenSession ss "$TICKET" "" 2>&1) || RC=$?
+    [ "$RC" != 0 ] && grep -q "session_not_yours" <<<"$OUT" || fail "another uid opened it: $OUT" ||
+        return 1
+    session_call OpenSession ss "not-a-ticket" ""
+    [ "$RC" != 0 ] && grep -q "session_unknown" <<<"$OUT" || fail "a forged ticket: $OUT" ||
+        return 1
+    session_call CloseSession s "$TICKET" # never opened
+    [ "$RC" != 0 ] && grep -q "session_unknown" <<<"$OUT" || fail "closed unopened: $OUT"
+}
+
 jwks_refresh_ok() {
     sleep 1.2
     ctl jwks refresh
@@ -355,7 +446,9 @@ run_some_cases jwks_refresh_rate_limited jwks_refresh_refused_non_root status_wi
     sessions_json sessions_json_refused map_system_account map_json map_bad_idnat \
     discover_mock_psc discover_json \
     login_ciba_approved login_ciba_on_terminal login_ciba_json login_refused_json \
-    login_code_pasted login_unknown_service_flow_refused status_config_changed status_without_daemon
+    login_code_pasted login_unknown_service_flow_refused sessions_open_list_logout sessions_refused \
+    logout_provider_error \
+    status_config_changed status_without_daemon
 stack_stop
 
 # A second stack whose refresh rate limit is 1 s: a refresh after it is allowed.

@@ -66,7 +66,9 @@ public:
         }
         start_later(id, req.rhost == "slowstart" ? 1'000'000 : 1'000);
         if (req.rhost == "ok")
-            finish_later(id, LoginSuccess{req.user, "810001234567", "", "10", "CARD"});
+            finish_later(id, LoginSuccess{req.user, "810001234567", "", "10", "CARD",
+                                          std::make_shared<const Secret>("scripted.id.token"),
+                                          "scripted-sid", {}});
         else if (req.rhost.rfind("fail:", 0) == 0)
             finish_later(id, failure(req.rhost.substr(5)));
         return id;
@@ -75,7 +77,9 @@ public:
     Status submit_callback(BackendLoginId id, std::string_view address) override {
         if (address == "bad")
             return make_error(Errc::invalid, "state_mismatch", "callback does not match");
-        finish_later(id, LoginSuccess{"claire", "810001234567", "", "10", "CARD"});
+        finish_later(id, LoginSuccess{"claire", "810001234567", "", "10", "CARD",
+                                      std::make_shared<const Secret>("scripted.id.token"),
+                                      "scripted-sid", {}});
         return {};
     }
 

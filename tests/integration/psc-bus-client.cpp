@@ -20,7 +20,7 @@
 //   userflows USER SERVICE           GetUserFlows; the same, or the error for an unmanaged USER
 //   own NAME                         RequestName(NAME); prints `owned NAME` (or `queued NAME N`)
 //   quit                             exit 0 (EOF too)
-// A finished login prints `done user=U idnat=I profession=P auth_mode=M`, a pending one
+// A finished login prints `done user=U idnat=I profession=P auth_mode=M [ticket=T]`, a pending one
 // `pending remaining=N` (` confirm` when the browser's code is awaited), any failure `error <D-Bus error name> <message>` (psc-authd's message
 // starts with the stable reason token).
 //
@@ -85,7 +85,8 @@ void say_done(const std::map<std::string, std::string>& d) {
         return it == d.end() ? std::string() : it->second;
     };
     say("done user=" + get("user") + " idnat=" + get("idnat") + " profession=" + get("profession") +
-        " auth_mode=" + get("auth_mode"));
+        " auth_mode=" + get("auth_mode") +
+        (get("session_ticket").empty() ? "" : " ticket=" + get("session_ticket")));
 }
 
 class Client {

@@ -57,6 +57,7 @@ std::vector<FaultInfo> build_table() {
         {F::id_token_bad_c_hash, "id_token_bad_c_hash", token},
         {F::userinfo_other_sub, "userinfo_other_sub", userinfo},
         {F::userinfo_signed_jwt, "userinfo_signed_jwt", userinfo},
+        {F::logout_bad_hint, "logout_bad_hint", {E::logout}},
         {F::discovery_wrong_issuer, "discovery_wrong_issuer", {E::discovery}},
         {F::authz_wrong_iss, "authz_wrong_iss", authz},
         {F::authz_missing_iss, "authz_missing_iss", authz},

@@ -56,6 +56,8 @@ enum class Fault {
     // UserInfo
     userinfo_other_sub,
     userinfo_signed_jwt,
+    // RP-initiated logout: the end_session endpoint refuses the id_token_hint (400)
+    logout_bad_hint,
     // Discovery
     discovery_wrong_issuer,
     // Authorization response (redirect to the client)

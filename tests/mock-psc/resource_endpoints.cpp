@@ -107,6 +107,9 @@ ServerResponse Provider::logout(const ServerRequest& req) {
     if (!p)
         return html_response(html_page("Erreur", "<p class=\"error\">Requête invalide.</p>"), 400);
     const std::string hint = param(*p, "id_token_hint");
+    if (faults_.take(Fault::logout_bad_hint, Endpoint::logout))
+        return html_response(html_page("Erreur", "<p class=\"error\">Invalid id_token_hint</p>"),
+                             400);
     if (!hint.empty()) {
         auto sid = session_of_hint(signer_, hint);
         if (!sid)

@@ -164,6 +164,11 @@ int run_op(pam_handle_t* pamh, const std::string& op) {
     }
     if (op == "close")
         return pam_close_session(pamh, 0);
+    if (op == "hold") { // the test looks at the open session, then sends a line to go on
+        std::printf("HOLD\n");
+        char line[64];
+        return std::fgets(line, sizeof line, stdin) != nullptr ? PAM_SUCCESS : PAM_SYSTEM_ERR;
+    }
     return PAM_SYSTEM_ERR;
 }
 

@@ -655,4 +655,59 @@ EOF
     pass "session env: PSC_IDNAT and PSC_PROFESSION exported; PAM_USER lost → PAM_SESSION_ERR"
 }
 
+# The session of a psc-login authentication is recorded while it is open (ListSessions), and with
+# logout_on_session_close its end ends the PSC session too (mock-psc's end_session endpoint with
+# the ID token as id_token_hint); every step is audited.
+sessions_listed() {
+    stack_busctl --timeout=5 call org.psclogin.Auth1 /org/psclogin/Auth1 org.psclogin.Auth1 \
+        ListSessions
+}
+
+logouts_at_mock() {
+    mock_control '{"log":true}' | grep -o '"endpoint":"logout"' | wc -l
+}
+
+case_session_record() {
+    own_service rec <<'EOF'
+auth    required @PSC@ flows=ciba
+account required @PSC@
+session required @PSC@
+EOF
+    start_stack $'[service:rec]\nflows = ciba\nlogout_on_session_close = yes' --ciba-interval 1
+    ciba_approve
+    [ "$(logouts_at_mock)" = 0 ] || fail "logout before anything happened"
+    drive rec rec claire --ops auth,account,session,hold,close
+    local i listed=""
+    for ((i = 0; i < 300; i++)); do
+        grep -q '^HOLD$' "$OUT" && break
+        sleep 0.1
+    done
+    expect_result session PAM_SUCCESS
+    listed=$(sessions_listed)
+    grep -q '"claire" "810001234567" "rec"' <<<"$listed" ||
+        fail "the open session is not listed: $listed"
+    grep -q 'eyJ' <<<"$listed" && fail "ListSessions shows a token: $listed"
+    answer go
+    drive_wait
+    expect_result close PAM_SUCCESS
+    listed=$(sessions_listed)
+    [ "$listed" = "a(sssssssbt) 0" ] || fail "the closed session is still listed: $listed"
+    for ((i = 0; i < 50; i++)); do
+        [ "$(logouts_at_mock)" = 1 ] && break
+        sleep 0.1
+    done
+    [ "$(logouts_at_mock)" = 1 ] || fail "no logout at the provider after the session closed"
+    for ev in session_open session_close logout; do
+        grep -F "PSC_EVENT=\"$ev\"" "$AUTHD_LOG" | grep -qF 'PSC_RESULT="success"' ||
+            fail "no $ev success in the daemon's log"
+    done
+    # A second close of the same handle's session: the ticket is spent, the module says so.
+    ciba_approve
+    drive rec2 rec claire --ops auth,session,close,close
+    drive_wait
+    expect_result close PAM_SESSION_ERR
+    expect_syslog 'session_unknown'
+    pass "session recorded while open, listed without its token; closing it logs out at the provider"
+}
+
 "case_$CASE"

@@ -759,6 +759,19 @@ static void test_implicit_and_hybrid_refused(void**) {
                 d.errors[0].message.find("authorization code flow with PKCE") != std::string::npos);
 }
 
+static void test_logout_on_session_close(void**) {
+    auto r = text(with(kGeneric, "[login]\nlogout_on_session_close = yes\n[service:sudo]\n"
+                                 "logout_on_session_close = no\n"));
+    assert_ok(r);
+    assert_true(r->login_for("sshd").logout_on_session_close);
+    assert_false(r->login_for("sudo").logout_on_session_close);
+    auto d = text(with(kGeneric, ""));
+    assert_ok(d);
+    assert_false(d->login_for("sshd").logout_on_session_close); // off by default
+    expect_error_at(with(kGeneric, "[login]\nlogout_on_session_close = maybe\n"), "bad_bool",
+                    6);
+}
+
 static void test_extra_auth_params(void**) {
     auto r = text(with(kGeneric, "extra_auth_params = kc_idp_hint=psc ui_locales=fr-FR\n"));
     assert_ok(r);
@@ -1074,6 +1087,7 @@ int main() {
         cmocka_unit_test(test_proxy_environment),
         cmocka_unit_test(test_extra_auth_params),
         cmocka_unit_test(test_implicit_and_hybrid_refused),
+        cmocka_unit_test(test_logout_on_session_close),
         cmocka_unit_test(test_load_file_ok),
         cmocka_unit_test(test_dropins_order_and_override),
         cmocka_unit_test(test_dropin_profile_and_service),

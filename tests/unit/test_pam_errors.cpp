@@ -100,18 +100,18 @@ static void test_bus_error_message_is_sanitised(void**) {
 // --- account ---
 
 static void test_account_success_for_same_user(void**) {
-    const Decision d{"claire", "810001234567", "10", "CARD"};
+    const Decision d{"claire", "810001234567", "10", "CARD", ""};
     assert_int_equal(account_result(&d, &d, "claire", AccountMode::ignore), PAM_SUCCESS);
 }
 
 static void test_account_other_user_denied(void**) {
-    const Decision d{"claire", "810001234567", "10", "CARD"};
+    const Decision d{"claire", "810001234567", "10", "CARD", ""};
     assert_int_equal(account_result(nullptr, &d, "lucas", AccountMode::ignore), PAM_PERM_DENIED);
     assert_int_equal(account_result(nullptr, &d, "lucas", AccountMode::require), PAM_PERM_DENIED);
 }
 
 static void test_account_decision_under_wrong_key_denied(void**) {
-    const Decision d{"claire", "810001234567", "10", "CARD"};
+    const Decision d{"claire", "810001234567", "10", "CARD", ""};
     assert_int_equal(account_result(&d, nullptr, "lucas", AccountMode::ignore), PAM_PERM_DENIED);
 }
 

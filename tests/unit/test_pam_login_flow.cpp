@@ -47,7 +47,7 @@ struct FakeApi final : AuthApi {
         calls.push_back("WaitLogin");
         g_now += std::chrono::milliseconds(ms);
         if (waits.empty())
-            return Outcome{false, 100, "", "", "", ""};
+            return Outcome{false, 100, "", "", "", "", ""};
         auto r = std::move(waits.front());
         waits.pop_front();
         return r;
@@ -61,6 +61,14 @@ struct FakeApi final : AuthApi {
     }
     Status cancel_login(const std::string&) override {
         calls.push_back("CancelLogin");
+        return {};
+    }
+    Status open_session(const std::string&, const std::string&) override {
+        calls.push_back("OpenSession");
+        return {};
+    }
+    Status close_session(const std::string&) override {
+        calls.push_back("CloseSession");
         return {};
     }
     [[nodiscard]] bool called(const char* name) const {
@@ -110,7 +118,7 @@ struct FakeLog final : Log {
 };
 
 Outcome success(const char* user) {
-    return Outcome{true, 0, user, "810001234567", "10", "CARD"};
+    return Outcome{true, 0, user, "810001234567", "10", "CARD", ""};
 }
 
 LoginContext ctx(const char* rhost = "") {
@@ -129,7 +137,7 @@ static void test_local_success_passive_wait(void**) {
     FakeApi api;
     FakeConv conv;
     FakeLog log;
-    api.waits.emplace_back(Outcome{false, 170, "", "", "", ""});
+    api.waits.emplace_back(Outcome{false, 170, "", "", "", "", ""});
     api.waits.emplace_back(success("claire"));
     const auto r = run_login(api, conv, log, ctx());
     assert_int_equal(r.pam_code, PAM_SUCCESS);
@@ -225,7 +233,7 @@ static void test_ssh_no_qr_and_prompt_with_remaining_time(void**) {
     FakeLog log;
     conv.answer("");
     conv.answer("");
-    api.waits.emplace_back(Outcome{false, 120, "", "", "", ""});
+    api.waits.emplace_back(Outcome{false, 120, "", "", "", "", ""});
     api.waits.emplace_back(success("claire"));
     const auto r = run_login(api, conv, log, ctx("192.0.2.7"));
     assert_int_equal(r.pam_code, PAM_SUCCESS);
@@ -266,7 +274,7 @@ static void test_local_confirm_code(void**) {
     FakeApi api;
     FakeConv conv;
     FakeLog log;
-    Outcome awaiting{false, 100, "", "", "", "", true};
+    Outcome awaiting{false, 100, "", "", "", "", "", true};
     api.waits.emplace_back(awaiting);
     api.waits.emplace_back(awaiting); // the probe after the wrong code
     api.waits.emplace_back(awaiting); // still awaiting: asked again
@@ -356,7 +364,7 @@ static void test_passive_wait_shows_remaining_time(void**) {
     FakeConv conv;
     FakeLog log;
     for (int i = 0; i < 7; ++i) // 7 slices of 5 s: past the 30 s mark
-        api.waits.emplace_back(Outcome{false, 100, "", "", "", ""});
+        api.waits.emplace_back(Outcome{false, 100, "", "", "", "", ""});
     api.waits.emplace_back(success("claire"));
     assert_int_equal(run_login(api, conv, log, ctx()).pam_code, PAM_SUCCESS);
     assert_true(conv.showed("Waiting for approval (2 min"));
