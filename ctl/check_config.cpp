@@ -113,8 +113,9 @@ void print_summary(const Config& c, const Args& args) {
     if (p.https_proxy.empty())
         std::puts("proxy: none (direct)");
     else
-        std::printf("proxy: %s (from %s), not for: %s\n", p.https_proxy.c_str(),
-                    p.proxy_origin.c_str(), join(p.no_proxy).c_str());
+        std::printf("proxy: %s (from %s), not for: loopback%s%s\n", p.https_proxy.c_str(),
+                    p.proxy_origin.c_str(), p.no_proxy.empty() ? "" : " ",
+                    p.no_proxy.empty() ? "" : join(p.no_proxy).c_str());
     if (!p.extra_auth_params.empty()) {
         std::string extra;
         for (const auto& [name, value] : p.extra_auth_params)

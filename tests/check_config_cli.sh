@@ -117,7 +117,7 @@ if grep -q s3cr3t <<<"$out"; then fail "valid_json: the secret was printed"; fi
 # The proxy from the environment, as psc-authd takes it, and said where it came from.
 export HTTPS_PROXY=proxy.chu.example:3128 no_proxy=.chu.example
 run proxy_env 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
-expect_line proxy_env "proxy: http://proxy.chu.example:3128 (from environment variable HTTPS_PROXY), not for: .chu.example"
+expect_line proxy_env "proxy: http://proxy.chu.example:3128 (from environment variable HTTPS_PROXY), not for: loopback .chu.example"
 export HTTPS_PROXY=http://user:secret@proxy.chu.example:3128
 run proxy_env_credentials 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line proxy_env_credentials "environment: environment variable HTTPS_PROXY must not carry a user name or password: let the proxy accept this host's address instead"
