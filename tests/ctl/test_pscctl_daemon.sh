@@ -310,7 +310,8 @@ ticket_login() {
 
 session_call() { # METHOD SIG ARGS...: as root, output in $OUT, status in $RC
     RC=0
-    OUT=$(stack_busctl --timeout=10 call org.psclogin.Auth1 /org/psclogin/Auth1 \
+    # "--": a ticket may begin with "-" (base64url), which busctl must not take for an option.
+    OUT=$(stack_busctl --timeout=10 -- call org.psclogin.Auth1 /org/psclogin/Auth1 \
         org.psclogin.Auth1 "$@" 2>&1) || RC=$?
 }
 
@@ -376,7 +377,7 @@ sessions_refused() {
     ticket_login || return 1
     RC=0
     OUT=$(setpriv --reuid=1001 --regid=1001 --clear-groups -- busctl \
-        --address="$DBUS_SYSTEM_BUS_ADDRESS" --timeout=10 call org.psclogin.Auth1 \
+        --address="$DBUS_SYSTEM_BUS_ADDRESS" --timeout=10 -- call org.psclogin.Auth1 \
         /org/psclogin/Auth1 org.psclogin.Auth1 OpenSession ss "$TICKET" "" 2>&1) || RC=$?
     [ "$RC" != 0 ] && grep -q "session_not_yours" <<<"$OUT" || fail "another uid opened it: $OUT" ||
         return 1
