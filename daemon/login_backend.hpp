@@ -96,7 +96,6 @@ struct ProviderPartInfo {
 // probes.
 struct ProviderStatus {
     bool ready = false;     // discovery and signing keys loaded: logins can start
-    std::string last_error; // why not ready ("" when ready)
     std::string listener;   // the callback listener's own address ("http://127.0.0.1:8765/callback")
     std::string issuer;
     std::vector<std::string> config_files;                    // the running configuration's

@@ -340,8 +340,6 @@ ProviderStatus LoginEngine::provider_status() const {
     ProviderStatus st;
     st.ready = gen_->provider->ready();
     st.listener = server_->url();
-    if (!st.ready)
-        st.last_error = gen_->provider->not_ready_error().message;
     st.issuer = gen_->cfg.provider.issuer;
     st.config_files = gen_->cfg.files;
     st.config_loaded_at = gen_->loaded_at;

@@ -82,10 +82,6 @@ public:
 
     [[nodiscard]] ProviderPartInfo discovery_info() const;
     [[nodiscard]] ProviderPartInfo keys_info() const;
-    // The last failed load's error ("" if none failed since start).
-    [[nodiscard]] std::string last_error() const {
-        return last_error_ ? last_error_->describe() : std::string();
-    }
 
     // Counters for tests and the daemon's status.
     [[nodiscard]] unsigned discovery_loads() const noexcept { return discovery_loads_; }
