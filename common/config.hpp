@@ -79,6 +79,10 @@ struct ProviderConfig {
     AcrMissing acr_missing = AcrMissing::accept;
     std::vector<std::string> id_token_algs{"RS256", "PS256", "ES256"};
     std::string jwks_file;
+    // Encrypted ID tokens / UserInfo JWTs (JWE): the RSA private key (PEM, JWK or JWK Set) the
+    // provider encrypts to, and the key management algorithms accepted (RSA1_5 only if listed).
+    std::string id_token_decryption_key;
+    std::vector<std::string> id_token_decryption_algs{"RSA-OAEP", "RSA-OAEP-256"};
     bool userinfo = true;
     Seconds clock_skew{60};
     Seconds max_token_age{600};                 // oldest acceptable ID token `iat`

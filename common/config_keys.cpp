@@ -264,6 +264,25 @@ Status set_algs(Config& c, Sv key, Sv v) {
     return {};
 }
 
+// JWE key management (RFC 7518 §4.2-4.3); RSA1_5 must be named to be accepted.
+Status set_decryption_algs(Config& c, Sv key, Sv v) {
+    auto a = split_ws(v);
+    if (a.empty())
+        return make_error(Errc::config, "alg_list_empty", std::string(key) + " allows nothing");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != "RSA-OAEP" && a[i] != "RSA-OAEP-256" && a[i] != "RSA1_5")
+            return make_error(Errc::config, "alg_unknown",
+                              "unknown algorithm " + q(a[i]) + " in " + std::string(key) +
+                                  " (expected RSA-OAEP, RSA-OAEP-256 or RSA1_5)");
+        if (std::find(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(i), a[i]) !=
+            a.begin() + static_cast<std::ptrdiff_t>(i))
+            return make_error(Errc::config, "alg_duplicate",
+                              a[i] + " is listed twice in " + std::string(key));
+    }
+    c.provider.id_token_decryption_algs = std::move(a);
+    return {};
+}
+
 Status set_max_age(Config& c, Sv key, Sv v) {
     if (v.empty()) {
         c.provider.max_age.reset();
@@ -381,6 +400,10 @@ const KeyDef kKeys[] = {
      nullptr},
     {"provider", "acr_missing", set_acr_missing, nullptr},
     {"provider", "id_token_algs", set_algs, nullptr},
+    {"provider", "id_token_decryption_key",
+     [](Config& c, Sv k, Sv v) { return optional_path(k, v, c.provider.id_token_decryption_key); },
+     nullptr},
+    {"provider", "id_token_decryption_algs", set_decryption_algs, nullptr},
     {"provider", "jwks_file",
      [](Config& c, Sv k, Sv v) { return optional_path(k, v, c.provider.jwks_file); }, nullptr},
     {"provider", "userinfo",

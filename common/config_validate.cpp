@@ -100,6 +100,12 @@ void check_algs(LoadState& st) {
         error_at(st, "provider", "id_token_algs", "alg_hs_needs_secret",
                  "HS256/HS384/HS512 in id_token_algs need client_secret_file (the HMAC key is "
                  "the client secret)");
+    const bool default_dec = p.id_token_decryption_algs ==
+                             std::vector<std::string>{"RSA-OAEP", "RSA-OAEP-256"};
+    if (!default_dec && p.id_token_decryption_key.empty())
+        error_at(st, "provider", "id_token_decryption_algs", "decryption_algs_without_key",
+                 "id_token_decryption_algs is set but id_token_decryption_key is not: set the "
+                 "key the provider encrypts to, or remove id_token_decryption_algs");
 }
 
 void check_acr(LoadState& st) {
@@ -245,6 +251,7 @@ void check_config_files(LoadState& st, uid_t owner) {
     check_file(st, "provider", "client_secret_file", p.client_secret_file, true, owner);
     check_file(st, "provider", "tls_client_key", p.tls_client_key, true, owner);
     check_file(st, "provider", "client_assertion_key", p.client_assertion_key, true, owner);
+    check_file(st, "provider", "id_token_decryption_key", p.id_token_decryption_key, true, owner);
     check_file(st, "callback", "callback_tls_key", st.cfg.callback.tls_key, true, owner);
     check_file(st, "provider", "tls_client_cert", p.tls_client_cert, false, owner);
     check_file(st, "provider", "ca_file", p.ca_file, false, owner);

@@ -60,6 +60,8 @@ struct LoginEngine::Generation {
     std::chrono::system_clock::time_point loaded_at = std::chrono::system_clock::now();
     std::optional<Secret> client_secret;
     std::optional<JwsSigningKey> signing_key; // private_key_jwt
+    JweKeySet decryption_keys;                // id_token_decryption_key
+    JweDecryptPolicy decryption;
     MapFileCache maps;
     AccountResolver accounts;
     // The provider after the HTTP client it uses (members are destroyed in reverse order).
@@ -178,6 +180,31 @@ Result<std::optional<JwsSigningKey>> load_signing_key(const ProviderConfig& p, u
     return std::optional<JwsSigningKey>{std::move(*key)};
 }
 
+// Encrypted ID tokens and UserInfo JWTs: the key is read once, with secret-file rules.
+Status load_decryption(const ProviderConfig& p, uid_t owner, JweKeySet& keys,
+                       JweDecryptPolicy& policy) {
+    policy.allowed_algs.clear();
+    for (const auto& name : p.id_token_decryption_algs) {
+        auto alg = jwe_alg_from_name(name);
+        if (!alg)
+            return make_error(Errc::config, "alg_unknown", "unknown algorithm " + name);
+        policy.allowed_algs.push_back(*alg);
+    }
+    if (p.id_token_decryption_key.empty())
+        return {};
+    auto text = read_config_secret(p.id_token_decryption_key, owner);
+    if (!text)
+        return std::move(text).error();
+    auto parsed = parse_jwe_keys(text->view());
+    if (!parsed)
+        return make_error(parsed.error().code, parsed.error().reason,
+                          "id_token_decryption_key " + p.id_token_decryption_key + ": " +
+                              parsed.error().message);
+    keys = std::move(*parsed);
+    policy.keys = &keys;
+    return {};
+}
+
 PushThrottleLimits push_limits(const LoginSettings& l) {
     return PushThrottleLimits{l.ciba_push_burst, l.ciba_push_interval, l.ciba_deny_cooldown};
 }
@@ -221,6 +248,8 @@ Result<std::shared_ptr<LoginEngine::Generation>> LoginEngine::make_generation(Co
     if (!key)
         return std::move(key).error();
     g->signing_key = std::move(*key);
+    PSC_TRY(load_decryption(g->cfg.provider, opts_.trusted_owner, g->decryption_keys,
+                            g->decryption));
     auto http = sd_event_http_client(event_, http_options(g->cfg));
     if (!http)
         return std::move(http).error();
@@ -235,6 +264,7 @@ Result<std::shared_ptr<LoginEngine::Generation>> LoginEngine::make_generation(Co
     g->ctx.cfg = &g->cfg;
     g->ctx.client_secret = g->client_secret ? &*g->client_secret : nullptr;
     g->ctx.signing_key = g->signing_key ? &*g->signing_key : nullptr;
+    g->ctx.decryption = g->decryption.keys ? &g->decryption : nullptr;
     return g;
 }
 

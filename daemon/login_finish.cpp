@@ -183,6 +183,7 @@ void LoginFinisher::validate(bool after_refetch) {
     auto pol = id_token_policy(*ctx_.cfg, ctx_.provider->metadata(), nonce_, ctx_.client_secret);
     if (!pol)
         return finish(std::move(pol).error());
+    pol->jws.decryption = ctx_.decryption;
     pol->access_token = tokens_.access_token.view();
     pol->code = code_.view();
     auto tok = validate_id_token(tokens_.id_token.view(), ctx_.provider->jwks().keys(), *pol,
@@ -232,6 +233,7 @@ void LoginFinisher::on_userinfo(Result<HttpResponse> resp) {
     check.issuer = ctx_.provider->metadata().issuer;
     check.client_id = ctx_.cfg->provider.client_id;
     check.keys = &ctx_.provider->jwks().keys();
+    check.policy.decryption = ctx_.decryption;
     check.max_bytes = ctx_.cfg->limits.http_max_bytes;
     check.json_max_depth = ctx_.cfg->limits.json_max_depth;
     auto ui = parse_userinfo(*resp, check);
@@ -246,7 +248,11 @@ void LoginFinisher::conclude(const UserInfo* userinfo) {
         return finish(std::move(who).error());
     LoginOutcome outcome(decide_login(*ctx_.cfg, subject_, *who));
     if (outcome.result) {
-        outcome.result->id_token = std::make_shared<const Secret>(tokens_.id_token.clone());
+        // id_token_hint carries the signed token, never the encrypted one (RP-Initiated Logout
+        // §2): the provider may not be able to decrypt what it encrypted to us.
+        outcome.result->id_token = std::make_shared<const Secret>(
+            id_token_->signed_token ? Secret(*id_token_->signed_token)
+                                    : tokens_.id_token.clone());
         if (auto sid = claim_in_token(*id_token_, "sid"); sid && *sid)
             outcome.result->sid = **sid;
     }

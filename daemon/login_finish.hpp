@@ -81,6 +81,7 @@ struct FlowContext {
     const Config* cfg = nullptr;
     const Secret* client_secret = nullptr;      // null unless client_secret_* or HS* is configured
     const JwsSigningKey* signing_key = nullptr; // null unless private_key_jwt is configured
+    const JweDecryptPolicy* decryption = nullptr; // null unless id_token_decryption_key is set
 };
 
 // The asynchronous tail of every flow: ID token (one rate-limited JWKS refetch on an unknown kid,

@@ -240,6 +240,9 @@ Result<IdToken> validate_id_token(std::string_view compact, const JwkSet& keys,
     t->header = std::move(jws->header);
     t->alg = jws->alg;
     t->kid = std::move(jws->kid);
+    t->signed_token = std::move(jws->signed_compact);
+    t->jwe_alg = std::move(jws->jwe_alg);
+    t->jwe_enc = std::move(jws->jwe_enc);
     auto at = token_hash_matches(*t, "at_hash", policy.access_token);
     if (!at)
         return std::move(at).error();

@@ -63,6 +63,9 @@ struct IdToken {
     JsonPtr header;
     JwsAlg alg = JwsAlg::RS256;
     std::string kid;
+    // An encrypted ID token: the inner signed JWT (for id_token_hint) and the JWE algorithms.
+    std::optional<std::string> signed_token;
+    std::string jwe_alg, jwe_enc;
 };
 
 inline constexpr std::size_t kSubMaxBytes = 255;

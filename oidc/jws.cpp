@@ -394,8 +394,38 @@ Result<std::vector<JwsAlg>> parse_alg_list(std::string_view space_separated) {
     return out;
 }
 
+static Result<VerifiedJws> jws_verify_nested(std::string_view compact, const JwkSet& keys,
+                                      const JwsVerifyPolicy& policy) {
+    // Base64url of the inner JWS plus the encrypted key, IV and tag: twice the JWS limit.
+    if (compact.size() > 2 * policy.max_bytes)
+        return bad("jws_too_large", "encrypted token of " + std::to_string(compact.size()) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(2 * policy.max_bytes));
+    if (!policy.decryption)
+        return bad("jwe_no_key", "the provider sent an encrypted token but no "
+                                 "id_token_decryption_key is configured");
+    auto d = jwe_decrypt(compact, *policy.decryption);
+    if (!d)
+        return std::move(d).error();
+    const std::string_view inner = trim(d->plaintext);
+    if (is_compact_jwe(inner))
+        return bad("jwe_nested", "an encrypted token inside an encrypted token");
+    if (inner.empty() || inner.front() == '{' || std::count(inner.begin(), inner.end(), '.') != 2)
+        return bad("jwe_not_signed", "the encrypted token holds no signed JWT: an encrypted but "
+                                     "unsigned token is never accepted");
+    auto v = jws_verify(inner, keys, policy);
+    if (!v)
+        return std::move(v).error();
+    v->signed_compact = std::string(inner);
+    v->jwe_alg = std::string(jwe_alg_name(d->alg));
+    v->jwe_enc = std::string(jwe_enc_name(d->enc));
+    return v;
+}
+
 Result<VerifiedJws> jws_verify(std::string_view compact, const JwkSet& keys,
                                const JwsVerifyPolicy& policy) {
+    if (is_compact_jwe(compact))
+        return jws_verify_nested(compact, keys, policy);
     // Size first: nothing of an oversized token is decoded or parsed (design §9).
     if (compact.size() > policy.max_bytes)
         return bad("jws_too_large", "token of " + std::to_string(compact.size()) +

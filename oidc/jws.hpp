@@ -6,6 +6,7 @@
 #pragma once
 
 #include "json.hpp"
+#include "jwe.hpp"
 #include "jwk.hpp"
 #include "result.hpp"
 #include "secret.hpp"
@@ -51,6 +52,9 @@ struct JwsVerifyPolicy {
     std::vector<JwsAlg> allowed_algs{JwsAlg::RS256, JwsAlg::PS256, JwsAlg::ES256};
     const Secret* hmac_secret = nullptr; // HS* only if in allowed_algs AND this is set (non-empty)
     std::size_t max_bytes = kJwtMaxBytes;
+    // Encrypted (nested) tokens: decrypted with these keys, then the inner JWS is verified as
+    // above. Null: an encrypted token is refused (jwe_no_key).
+    const JweDecryptPolicy* decryption = nullptr;
 };
 
 struct VerifiedJws {
@@ -58,6 +62,10 @@ struct VerifiedJws {
     std::string payload; // decoded bytes; not parsed here (the caller knows what it expects)
     JwsAlg alg = JwsAlg::RS256;
     std::string kid; // header kid, empty when absent
+    // Set when the token was a JWE: the inner signed JWT (what id_token_hint must carry, OIDC
+    // RP-Initiated Logout §2) and the JWE's algorithms, for logs.
+    std::optional<std::string> signed_compact;
+    std::string jwe_alg, jwe_enc;
 };
 
 // Verifies a compact JWS. Reasons (stable; errors are Errc::invalid):
@@ -67,7 +75,10 @@ struct VerifiedJws {
 //   jws_kid_type, jws_unknown_kid (a cache refetches once on this), jws_kid_ambiguous (no kid and
 //   several keys usable for alg), jws_no_usable_key (no kid and no key usable for alg),
 //   jws_key_alg_mismatch (the kid names only keys that cannot do alg), jws_signature_length,
-//   jws_bad_signature.
+//   jws_bad_signature. A five-part token is a JWE (jwe.hpp): its size may be twice max_bytes
+//   (jws_too_large), then jwe_decrypt's reasons, jwe_nested (a JWE inside), jwe_not_signed (the
+//   content is not a signed JWT: an encrypted but unsigned token is never accepted), and the
+//   inner JWS's reasons.
 [[nodiscard]] Result<VerifiedJws> jws_verify(std::string_view compact, const JwkSet& keys,
                                              const JwsVerifyPolicy& policy);
 

@@ -430,6 +430,65 @@ status_provider_not_ready() {
         expect 1 "  discovery: not loaded, 1 failed load(s), retrying in "
 }
 
+# ---- Encrypted ID tokens (JWE): mock-psc signs, then encrypts to the client's public key ----
+
+# The RP's decryption key, made at test time: a PEM and the same key as a JWK with a kid.
+make_decryption_key() {
+    ENC_DIR=$(mktemp -d /tmp/psc-enc.XXXXXX) || return 1
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$ENC_DIR/enc.pem" \
+        2>/dev/null || return 1
+    openssl pkey -in "$ENC_DIR/enc.pem" -pubout -out "$ENC_DIR/enc.pub.pem" || return 1
+    python3 "$PSC_SOURCE_ROOT/tests/support/pem-to-jwk.py" "$ENC_DIR/enc.pem" rp-enc-1 \
+        >"$ENC_DIR/enc.jwk" || return 1
+    chmod 0600 "$ENC_DIR/enc.pem" "$ENC_DIR/enc.jwk"
+}
+
+# enc_fault FAULT REASON: a listener login with mock-psc's FAULT armed ends in Invalid REASON.
+enc_fault() {
+    local out
+    out=$(mock_control "{\"fault\":\"$1\",\"scope\":\"next\"}")
+    case $out in *'"error"'*) fail "mock refused $1: $out" || return 1 ;; esac
+    must_start claire psc-code code || return 1
+    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
+        return 1
+    client_cmd "wait 20000" || return 1
+    expect_error Invalid "$2"
+}
+
+# An encrypted ID token (and an encrypted signed UserInfo) logs in; the session's logout sends
+# the inner signed token as id_token_hint, which mock-psc verifies like Keycloak (it could not
+# read the encrypted one: the logout would be refused).
+encrypted_login_logout() {
+    local out
+    out=$(mock_control '{"fault":"userinfo_signed_jwt","scope":"next"}')
+    case $out in *'"error"'*) fail "mock refused the fault: $out" || return 1 ;; esac
+    ticket_login || return 1
+    session_call OpenSession ss "$TICKET" c9
+    [ "$RC" = 0 ] || fail "OpenSession: $OUT" || return 1
+    ctl logout claire
+    expect 0 ": ended at the provider" || return 1
+    session_call CloseSession s "$TICKET"
+    [ "$RC" = 0 ] || fail "CloseSession: $OUT"
+}
+encrypted_wrong_kid() { enc_fault id_token_encryption_wrong_kid jwe_unknown_kid; }
+encrypted_bad_tag() { enc_fault id_token_encryption_bad_tag jwe_decrypt; }
+encrypted_unsigned() { enc_fault id_token_encrypted_unsigned jwe_not_signed; }
+# The same provider, the daemon restarted without id_token_decryption_key: refused, never read.
+encrypted_without_key() {
+    stack_config_extra <<EOF
+[service:psc-code]
+flows = code
+EOF
+    stack_stop_daemon
+    stack_start_daemon
+    stack_wait_ready
+    must_start claire psc-code code || return 1
+    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
+        return 1
+    client_cmd "wait 20000" || return 1
+    expect_error Invalid jwe_no_key
+}
+
 stack_init
 stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas" "$STACK_PHARMACIEN sophie" \
     "810000000002 root"
@@ -461,3 +520,21 @@ EOF
 stack_start
 stack_wait_ready
 run_cases jwks_refresh_ok status_provider_failure status_provider_not_ready
+stack_stop
+
+# A third stack: mock-psc encrypts ID tokens and signed UserInfo (RSA-OAEP-256, A256GCM) to a
+# key the test made, kid rp-enc-1; the daemon decrypts with the JWK form of that key.
+make_decryption_key || fail "cannot make the decryption key"
+stack_init
+trap 'stack_stop; rm -rf "$ENC_DIR"' EXIT
+stack_config_extra <<EOF
+[provider]
+id_token_decryption_key = $ENC_DIR/enc.jwk
+
+[service:psc-code]
+flows = code
+EOF
+stack_start --encrypt-to "$ENC_DIR/enc.pub.pem" --encrypt-kid rp-enc-1
+stack_wait_ready
+run_cases encrypted_login_logout encrypted_wrong_kid encrypted_bad_tag encrypted_unsigned \
+    encrypted_without_key

@@ -53,6 +53,11 @@ enum class Fault {
     id_token_acr_unlisted,
     id_token_bad_at_hash, // at_hash of another access token
     id_token_bad_c_hash,  // a c_hash (Keycloak sends none at the token endpoint) of another code
+    // Encrypted ID tokens (--encrypt-to): a kid the client did not register, one bit of the
+    // authentication tag flipped, the claims encrypted without a signature inside.
+    id_token_encryption_wrong_kid,
+    id_token_encryption_bad_tag,
+    id_token_encrypted_unsigned,
     // UserInfo
     userinfo_other_sub,
     userinfo_signed_jwt,

@@ -3,6 +3,7 @@
 // fault applied to them.
 #include "base64url.hpp"
 #include "digest.hpp"
+#include "jwe.hpp"
 #include "provider.hpp"
 #include "random.hpp"
 
@@ -112,7 +113,38 @@ Result<std::string> Provider::mint_id_token(const Grant& g, std::string_view acc
     json_set(c.get(), "sid", g.sid);
     json_set(c.get(), "preferred_username", g.idnat);
 
-    return signer_.sign(json_to_string(c.get()), "JWT", forgery_for(faults_));
+    const std::string claims = json_to_string(c.get());
+    auto jwt = signer_.sign(claims, "JWT", forgery_for(faults_));
+    if (!jwt)
+        return jwt;
+    return encrypt_for_client(std::move(*jwt), claims, at);
+}
+
+Result<std::string> Provider::encrypt_for_client(std::string jwt, std::string_view claims,
+                                                 Endpoint at) {
+    auto take = [&](Fault f) { return faults_.take(f, at); };
+    if (!cfg_.encrypt_to)
+        return jwt;
+    const auto alg = jwe_alg_from_name(cfg_.options.encrypt_alg);
+    const auto enc = jwe_enc_from_name(cfg_.options.encrypt_enc);
+    if (!alg || !enc)
+        return make_error(Errc::config, "encrypt", "unknown --encrypt-alg or --encrypt-enc");
+    const std::string kid = take(Fault::id_token_encryption_wrong_kid)
+                                ? std::string("mock-psc-unregistered-key")
+                                : cfg_.options.encrypt_kid;
+    const std::string_view inner = take(Fault::id_token_encrypted_unsigned)
+                                       ? claims
+                                       : std::string_view(jwt);
+    auto jwe = jwe_encrypt(inner, cfg_.encrypt_to.get(), *alg, *enc, kid, "JWT");
+    if (!jwe || !take(Fault::id_token_encryption_bad_tag))
+        return jwe;
+    // The tag is the last part: flip one bit of its first byte, keeping base64url canonical.
+    const auto dot = jwe->rfind('.');
+    auto tag = base64url_decode(std::string_view(*jwe).substr(dot + 1));
+    if (!tag || tag->empty())
+        return make_error(Errc::internal, "encrypt", "cannot read the JWE tag");
+    (*tag)[0] = static_cast<char>((*tag)[0] ^ 0x01);
+    return jwe->substr(0, dot + 1) + base64url_encode(*tag);
 }
 
 } // namespace psc::mock

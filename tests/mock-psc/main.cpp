@@ -99,6 +99,18 @@ Result<ProviderConfig> configure(MockOptions options) {
             return std::move(keys).error();
         cfg.client_keys = std::move(*keys);
     }
+    if (!options.encrypt_to_file.empty()) {
+        auto data = read_file_checked(options.encrypt_to_file, FileRules{.max_bytes = 64 * 1024});
+        if (!data)
+            return std::move(data).error();
+        BioPtr bio(BIO_new_mem_buf(data->content.data(), static_cast<int>(data->content.size())));
+        cfg.encrypt_to.reset(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
+                                 : nullptr,
+                             EVP_PKEY_free);
+        if (!cfg.encrypt_to)
+            return make_error(Errc::config, "encrypt_to",
+                              options.encrypt_to_file + " holds no PEM public key");
+    }
     cfg.client_cert_subject = options.client_cert_subject.empty() ? "CN=" + options.client_id
                                                                   : options.client_cert_subject;
     auto token = random_token(32);

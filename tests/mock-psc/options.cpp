@@ -2,6 +2,7 @@
 #include "options.hpp"
 
 #include "file_io.hpp"
+#include "jwe.hpp"
 #include "strutil.hpp"
 
 #include <algorithm>
@@ -96,6 +97,30 @@ const std::map<std::string_view, ValueSetter>& value_flags() {
              o.client_public_key_file = v;
              return {};
          }},
+        {"--encrypt-to",
+         [](MockOptions& o, std::string_view v) -> Status {
+             o.encrypt_to_file = v;
+             return {};
+         }},
+        {"--encrypt-alg",
+         [](MockOptions& o, std::string_view v) -> Status {
+             if (!jwe_alg_from_name(v))
+                 return make_error(Errc::config, "usage", "--encrypt-alg: unknown " + std::string(v));
+             o.encrypt_alg = v;
+             return {};
+         }},
+        {"--encrypt-enc",
+         [](MockOptions& o, std::string_view v) -> Status {
+             if (!jwe_enc_from_name(v))
+                 return make_error(Errc::config, "usage", "--encrypt-enc: unknown " + std::string(v));
+             o.encrypt_enc = v;
+             return {};
+         }},
+        {"--encrypt-kid",
+         [](MockOptions& o, std::string_view v) -> Status {
+             o.encrypt_kid = v;
+             return {};
+         }},
         {"--auto-approve",
          [](MockOptions& o, std::string_view v) -> Status {
              o.auto_approve = v;
@@ -157,6 +182,8 @@ const char* usage_text() noexcept {
            "  --redirect-loopback-any-port a loopback redirect URI matches any port\n"
            "  --client-cert-subject DN     tls_client_auth subject (default: issued cert's)\n"
            "  --client-public-key PEM      public key for private_key_jwt\n"
+           "  --encrypt-to PEM [--encrypt-alg A] [--encrypt-enc E] [--encrypt-kid K]\n"
+           "                               encrypt ID tokens and signed UserInfo to this key\n"
            "  --access-ttl S --refresh-ttl S --code-ttl S --ciba-expires-in S --ciba-interval S\n"
            "  --auto-approve IDNAT         skip the login page, log in as IDNAT\n"
            "  --device-grant               enable the device authorization grant\n"

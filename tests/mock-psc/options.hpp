@@ -28,6 +28,11 @@ struct MockOptions {
     // tls_client_auth: expected subject (RFC 4514 "CN=…"); empty = the issued client cert's.
     std::string client_cert_subject;
     std::string client_public_key_file; // PEM public key for private_key_jwt; empty: refused
+    // Encrypted ID tokens and signed UserInfo JWTs (JWE): the client's PEM public key; empty: none.
+    std::string encrypt_to_file;
+    std::string encrypt_alg = "RSA-OAEP-256";
+    std::string encrypt_enc = "A256GCM";
+    std::string encrypt_kid; // the kid the client registered; empty: no kid header
     std::chrono::seconds access_ttl{120};
     std::chrono::seconds refresh_ttl{1800};
     std::chrono::seconds code_ttl{60};

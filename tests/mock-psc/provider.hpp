@@ -41,6 +41,7 @@ struct ProviderConfig {
     std::map<std::string, Identity> identities;
     std::string client_cert_subject;   // tls_client_auth
     std::optional<JwkSet> client_keys; // private_key_jwt
+    std::shared_ptr<EVP_PKEY> encrypt_to; // --encrypt-to: the client's public key
     std::string control_token;
 };
 
@@ -176,6 +177,10 @@ private:
 
     // id_token_claims.cpp
     [[nodiscard]] Result<std::string> mint_id_token(const Grant& g, std::string_view access_token);
+    // With --encrypt-to: the signed JWT encrypted to the client (ID token faults at `at`);
+    // without: the JWT as it is.
+    [[nodiscard]] Result<std::string> encrypt_for_client(std::string jwt, std::string_view claims,
+                                                         Endpoint at);
 
     // decoupled_endpoints.cpp
     [[nodiscard]] Answer ciba_auth(const ServerRequest& req);

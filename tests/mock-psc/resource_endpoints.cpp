@@ -67,7 +67,11 @@ Answer Provider::userinfo(const ServerRequest& req) {
         return oauth_failure("server_error", "cannot sign UserInfo");
     json_set(claims->get(), "iss", issuer_);
     json_set(claims->get(), "aud", g.client_id);
-    auto jwt = signer_.sign(json_to_string(claims->get()), "JWT");
+    const std::string text = json_to_string(claims->get());
+    auto signed_jwt = signer_.sign(text, "JWT");
+    if (!signed_jwt)
+        return oauth_failure("server_error", signed_jwt.error().describe());
+    auto jwt = encrypt_for_client(std::move(*signed_jwt), text, Endpoint::userinfo);
     if (!jwt)
         return oauth_failure("server_error", jwt.error().describe());
     ServerResponse r = ServerResponse::json(std::move(*jwt));

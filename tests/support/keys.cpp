@@ -138,6 +138,30 @@ std::string public_jwk_json(const EVP_PKEY* key, const JwkOptions& opts) {
     return json_to_string(obj.get());
 }
 
+std::string private_rsa_jwk_json(const EVP_PKEY* key, const JwkOptions& opts) {
+    JsonPtr obj(json_object_new_object());
+    add_string(obj.get(), "kty", "RSA");
+    static constexpr std::pair<const char*, const char*> kMembers[] = {
+        {"n", OSSL_PKEY_PARAM_RSA_N},
+        {"e", OSSL_PKEY_PARAM_RSA_E},
+        {"d", OSSL_PKEY_PARAM_RSA_D},
+        {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+        {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
+        {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+        {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+        {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+    };
+    for (const auto& [name, param] : kMembers)
+        add_string(obj.get(), name, base64url_encode(bn_param(key, param)));
+    if (!opts.kid.empty())
+        add_string(obj.get(), "kid", opts.kid);
+    if (!opts.alg.empty())
+        add_string(obj.get(), "alg", opts.alg);
+    if (!opts.use.empty())
+        add_string(obj.get(), "use", opts.use);
+    return json_to_string(obj.get());
+}
+
 std::string jwks_json(std::initializer_list<std::string> jwks) {
     std::string out = "{\"keys\":[";
     bool first = true;

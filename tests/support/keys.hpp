@@ -31,6 +31,8 @@ struct JwkOptions {
 
 // The public part of key as a JWK object (JSON text).
 [[nodiscard]] std::string public_jwk_json(const EVP_PKEY* key, const JwkOptions& opts);
+// An RSA private key as a JWK (n, e, d, p, q, dp, dq, qi): JWE decryption keys.
+[[nodiscard]] std::string private_rsa_jwk_json(const EVP_PKEY* key, const JwkOptions& opts);
 // {"keys":[...]} from JWK texts.
 [[nodiscard]] std::string jwks_json(std::initializer_list<std::string> jwks);
 // Public key as PEM (SubjectPublicKeyInfo) and DER, for the HS/RS key-confusion forgery.

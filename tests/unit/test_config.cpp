@@ -451,6 +451,28 @@ static void test_alg_hs_needs_secret(void**) {
     assert_ok(text(with(kSandbox, "id_token_algs = RS256 HS256\nclient_secret_file = /s\n")));
 }
 
+static void test_decryption_keys(void**) {
+    auto c = text(with(kSandbox, "id_token_decryption_key = /etc/psc-login/enc.pem\n"));
+    assert_ok(c);
+    assert_string_equal(c->provider.id_token_decryption_key.c_str(), "/etc/psc-login/enc.pem");
+    assert_int_equal(c->provider.id_token_decryption_algs.size(), 2);
+    c = text(with(kSandbox, "id_token_decryption_key = /k\nid_token_decryption_algs = RSA-OAEP "
+                            "RSA1_5\n"));
+    assert_ok(c);
+    assert_string_equal(c->provider.id_token_decryption_algs[1].c_str(), "RSA1_5");
+    expect_error_at(with(kSandbox, "id_token_decryption_algs = RSA-OAEP\n"),
+                    "decryption_algs_without_key", 6);
+    expect_error_at(with(kSandbox, "id_token_decryption_key = /k\nid_token_decryption_algs = "
+                                   "A128KW\n"),
+                    "alg_unknown", 7);
+    expect_error_at(with(kSandbox, "id_token_decryption_key = /k\nid_token_decryption_algs = "
+                                   "RSA1_5 RSA1_5\n"),
+                    "alg_duplicate", 7);
+    expect_error_at(with(kSandbox, "id_token_decryption_key = /k\nid_token_decryption_algs =\n"),
+                    "alg_list_empty", 7);
+    expect_error_at(with(kSandbox, "id_token_decryption_key = enc.pem\n"), "relative_path", 6);
+}
+
 static void test_relative_path(void**) {
     expect_error_at(with(kGeneric, "client_secret_file = secret\n"), "relative_path", 5);
     expect_error_at(with(kGeneric, "[mapping]\nmap_file =\n"), "relative_path", 6);
@@ -1064,6 +1086,7 @@ int main() {
         cmocka_unit_test(test_alg_none_rejected),
         cmocka_unit_test(test_alg_unknown_rejected),
         cmocka_unit_test(test_alg_hs_needs_secret),
+        cmocka_unit_test(test_decryption_keys),
         cmocka_unit_test(test_relative_path),
         cmocka_unit_test(test_authz_values),
         cmocka_unit_test(test_claims),
