@@ -108,6 +108,11 @@ void print_summary(const Config& c, const Args& args) {
     std::printf("client_id: %s\n", p.client_id.c_str());
     std::printf("token_auth_method: %s\n", std::string(to_string(p.token_auth_method)).c_str());
     std::printf("id_token_algs: %s\n", join(p.id_token_algs).c_str());
+    if (p.id_token_decryption_key.empty())
+        std::puts("id_token_decryption_key: none (encrypted ID tokens are refused)");
+    else
+        std::printf("id_token_decryption_key: %s (%s)\n", p.id_token_decryption_key.c_str(),
+                    join(p.id_token_decryption_algs).c_str());
     std::printf("acr: request %s, accept %s, missing %s\n", join(p.acr_values).c_str(),
                 join(p.acr_accept).c_str(), std::string(to_string(p.acr_missing)).c_str());
     if (p.https_proxy.empty())
@@ -176,6 +181,8 @@ JsonPtr summary_json(const Config& c, const Args& args) {
     json_put_string(o.get(), "client_id", p.client_id);
     json_put_string(o.get(), "token_auth_method", to_string(p.token_auth_method));
     json_put_strings(o.get(), "id_token_algs", p.id_token_algs);
+    json_put_string(o.get(), "id_token_decryption_key", p.id_token_decryption_key);
+    json_put_strings(o.get(), "id_token_decryption_algs", p.id_token_decryption_algs);
     auto acr = json_new_object();
     json_put_strings(acr.get(), "request", p.acr_values);
     json_put_strings(acr.get(), "accept", p.acr_accept);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "deploy_checks.hpp"
+#include "jwe.hpp"
 
 #include "decision.hpp"
 #include "file_io.hpp"
@@ -96,6 +97,30 @@ void check_client_cert(const Config& cfg, const DeployCheckOptions& o, std::vect
                            std::to_string(left / 86400) + " day(s)): renew it with the ANS now"});
 }
 
+// The decryption key is parsed as psc-authd will at start: a key it cannot use is an error now,
+// not a daemon that refuses to start later.
+void check_decryption_key(const Config& cfg, const DeployCheckOptions& o,
+                          std::vector<Finding>& out, std::vector<std::string>& notes) {
+    const ProviderConfig& p = cfg.provider;
+    if (p.id_token_decryption_key.empty())
+        return;
+    auto text = read_config_secret(p.id_token_decryption_key, o.trusted_owner);
+    if (!text)
+        return; // the loader reported the file itself
+    auto keys = parse_jwe_keys(text->view());
+    if (!keys) {
+        out.push_back({true, p.id_token_decryption_key, keys.error().reason,
+                       keys.error().message});
+        return;
+    }
+    std::string kids;
+    for (const auto& k : keys->keys)
+        kids += (kids.empty() ? "" : ", ") +
+                (k->kid.empty() ? std::string("no kid") : "kid " + k->kid) + " (RSA " +
+                std::to_string(k->bits) + ")";
+    notes.push_back("ID token decryption key(s): " + kids);
+}
+
 void check_ca(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
               std::vector<std::string>& notes) {
     const std::string& path = cfg.provider.ca_file;
@@ -127,6 +152,7 @@ std::vector<Finding> deploy_checks(const Config& cfg, const DeployCheckOptions& 
     check_services(cfg, o, out);
     check_map(cfg, o, out, notes);
     check_client_cert(cfg, o, out, notes);
+    check_decryption_key(cfg, o, out, notes);
     check_ca(cfg, o, out, notes);
     return out;
 }

@@ -8,6 +8,7 @@
 #include "file_io.hpp"
 #include "login_finish.hpp"
 #include "id_token.hpp"
+#include "jwe.hpp"
 #include "jwk.hpp"
 #include "jws.hpp"
 #include "strutil.hpp"
@@ -31,14 +32,19 @@ constexpr const char* kUsage =
     "         [--acr-accept \"eidas1 ...\"] [--acr-missing accept|reject] [--algs \"RS256 ...\"]\n"
     "         [--hs-secret-file FILE] [--trusted-audiences \"AUD ...\"] [--now EPOCH]\n"
     "         [--max-age SECONDS] [--max-token-age SECONDS] [--clock-skew SECONDS]\n"
-    "         [--access-token FILE] TOKEN_FILE|-\n"
+    "         [--access-token FILE] [--decryption-key FILE [--decryption-algs \"RSA-OAEP ...\"]]\n"
+    "         TOKEN_FILE|-\n"
     "       pscctl verify-id-token --config PATH [--jwks FILE] [OPTIONS...] TOKEN_FILE|-\n"
     "\nWith --config, the issuer, client id, algorithms, acr policy, audiences, clock skew,\n"
-    "token age, max_age, jwks_file and client secret (for HS*) are those psc-authd uses; any\n"
-    "option given as well overrides its value.\n";
+    "token age, max_age, jwks_file, client secret (for HS*) and decryption key are those\n"
+    "psc-authd uses; any option given as well overrides its value.\n"
+    "An encrypted token (JWE) needs --decryption-key (a PEM or JWK private key, not readable by\n"
+    "group or others); the signed token inside is then checked as any other.\n";
 
 struct Options {
-    std::string config_file, jwks_file, token_file, hs_secret_file;
+    std::string config_file, jwks_file, token_file, hs_secret_file, decryption_key_file;
+    JweKeySet decryption_keys;
+    JweDecryptPolicy decryption; // its keys are set once the options are in place
     Secret access_token; // --access-token: checked against the token's at_hash
     std::optional<std::int64_t> now;
     IdTokenPolicy policy;
@@ -90,6 +96,13 @@ Status apply_option(Options& o, std::string_view name, const std::string& value)
         if (o.access_token.empty())
             return usage_error("--access-token: " + value + " is empty");
         p.access_token = o.access_token.view();
+    } else if (name == "--decryption-key") {
+        o.decryption_key_file = value;
+    } else if (name == "--decryption-algs") {
+        auto algs = parse_jwe_alg_list(value);
+        if (!algs)
+            return usage_error("--decryption-algs: " + algs.error().message);
+        o.decryption.allowed_algs = std::move(*algs);
     } else if (name == "--hs-secret-file") {
         o.hs_secret_file = value;
     } else if (name == "--trusted-audiences") {
@@ -190,6 +203,11 @@ Status apply_config(Options& o, std::optional<Secret>& secret) {
         return usage_error(pol.error().describe());
     o.policy = std::move(*pol);
     o.jwks_file = p.jwks_file;
+    o.decryption_key_file = p.id_token_decryption_key;
+    o.decryption.allowed_algs.clear();
+    for (const auto& name : p.id_token_decryption_algs)
+        if (auto alg = jwe_alg_from_name(name))
+            o.decryption.allowed_algs.push_back(*alg);
     return {};
 }
 
@@ -276,6 +294,21 @@ int cmd_verify_id_token(int argc, char** argv) {
         hs_secret = std::move(*s);
         opts->policy.jws.hmac_secret = &hs_secret;
     }
+    if (!opts->decryption_key_file.empty()) {
+        FileRules rules;
+        rules.max_bytes = 64 * 1024;
+        rules.refuse_group_world_readable = true;
+        rules.refuse_group_world_writable = true;
+        auto text = read_secret_file(opts->decryption_key_file, rules);
+        if (!text)
+            return fail_input(opts->decryption_key_file.c_str(), text.error());
+        auto keys = parse_jwe_keys(text->view());
+        if (!keys)
+            return fail_input(opts->decryption_key_file.c_str(), keys.error());
+        opts->decryption_keys = std::move(*keys);
+        opts->decryption.keys = &opts->decryption_keys;
+        opts->policy.jws.decryption = &opts->decryption;
+    }
     auto token = read_token(opts->token_file);
     if (!token)
         return fail_input(opts->token_file.c_str(), token.error());
@@ -289,6 +322,10 @@ int cmd_verify_id_token(int argc, char** argv) {
         std::fputs("pscctl verify-id-token: note: the token has no at_hash: the access token "
                    "was not checked\n",
                    stderr);
+    if (r->signed_token)
+        std::fprintf(stderr, "pscctl verify-id-token: note: decrypted (%s, %s); the signed token "
+                             "inside is valid\n",
+                     r->jwe_alg.c_str(), r->jwe_enc.c_str());
     std::printf("%s\n", json_to_string(r->claims.get(), true).c_str());
     return kExitOk;
 }

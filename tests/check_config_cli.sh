@@ -264,6 +264,37 @@ tls_conf "$d/client.key" "$d/client.crt" "$d/ca.pem"
 run ca_invalid 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
 expect_line ca_invalid "$d/ca.pem is not a file of PEM certificates"
 
+# --- id_token_decryption_key: parsed as psc-authd will, its kid(s) noted; a public key is an error
+d=$tmp/dec
+site "$d"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/enc.pem" 2>/dev/null
+python3 "$(dirname "$0")/support/pem-to-jwk.py" "$d/enc.pem" rp-enc-1 >"$d/enc.jwk"
+openssl pkey -in "$d/enc.pem" -pubout -out "$d/enc.pub.pem"
+chmod 600 "$d/enc.pem" "$d/enc.jwk" "$d/enc.pub.pem"
+dec_conf() { # KEY_FILE [EXTRA]
+    printf '[provider]\nissuer = https://idp.example.org/realms/x\nclient_id = psc-login\n' \
+        >"$d/psc-login.conf"
+    printf 'client_secret_file = %s\nid_token_decryption_key = %s\n%s[mapping]\nmap_file = %s\n' \
+        "$d/client_secret" "$1" "${2:-}" "$d/users.map" >>"$d/psc-login.conf"
+}
+dec_conf "$d/enc.jwk"
+run decryption_key 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line decryption_key "id_token_decryption_key: $d/enc.jwk (RSA-OAEP RSA-OAEP-256)"
+expect_line decryption_key "ID token decryption key(s): kid rp-enc-1 (RSA 2048)"
+dec_conf "$d/enc.pem" 'id_token_decryption_algs = RSA-OAEP RSA1_5
+'
+run decryption_key_pem 0 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+expect_line decryption_key_pem "id_token_decryption_key: $d/enc.pem (RSA-OAEP RSA1_5)"
+expect_line decryption_key_pem "ID token decryption key(s): no kid (RSA 2048)"
+dec_conf "$d/enc.pub.pem"
+run decryption_key_public 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+grep -q "jwe_key_format\|not an unencrypted PEM private key" <<<"$out" ||
+    fail "decryption_key_public: $out"
+chmod 644 "$d/enc.pem"
+dec_conf "$d/enc.pem"
+run decryption_key_readable 1 --config "$d/psc-login.conf" --pam-dir "$tmp/pam.d"
+grep -q "id_token_decryption_key" <<<"$out" || fail "decryption_key_readable: $out"
+
 # --- the shipped examples, with their key paths pointed at temp files by a drop-in
 d=$tmp/example-psc
 site "$d"

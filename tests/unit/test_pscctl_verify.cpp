@@ -3,6 +3,7 @@
 // a temporary directory; checks exit codes (0 valid, 1 rejected, 2 usage) and what is printed.
 #include "base64url.hpp"
 #include "json.hpp"
+#include "jwe.hpp"
 #include "jws.hpp"
 #include "keys.hpp"
 #include "testing.hpp"
@@ -344,6 +345,55 @@ static void test_access_token_at_hash(void**) {
     assert_non_null(strstr(r.err.c_str(), "the token has no at_hash"));
 }
 
+// --decryption-key: an encrypted token (JWE) is decrypted with a PEM or JWK private key, then
+// checked as any other; without the key, or with another, it is refused with the same exit codes.
+static void test_decryption_key(void**) {
+    static EvpPkeyPtr enc = generate_key(KeyType::RSA2048);
+    static EvpPkeyPtr other = generate_key(KeyType::RSA2048);
+    const std::string jws = mint_simple(psc_claims(kNow), signing_key(fx->key.get(), JwsAlg::RS256,
+                                                                      "k1"));
+    auto jwe = jwe_encrypt(jws, enc.get(), JweAlg::RSA_OAEP_256, JweEnc::A256GCM, "rp-1", "JWT");
+    assert_ok(jwe);
+    const std::string t = write("enc-token", *jwe + "\n");
+    const std::string pem = write("enc.pem", private_key_pem(enc.get()));
+    const std::string jwk = write("enc.jwk", private_rsa_jwk_json(enc.get(), {"rp-1", "", ""}));
+    for (const std::string& key : {pem, jwk}) {
+        const Run r = run(with(base_args(t), {"--decryption-key", key}));
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out.c_str(), kOpts.preferred_username.c_str()));
+        assert_non_null(strstr(r.err.c_str(), "decrypted (RSA-OAEP-256, A256GCM)"));
+    }
+    expect_invalid(run(base_args(t)), "jwe_no_key");
+    expect_invalid(run(with(base_args(t), {"--decryption-key",
+                                           write("other.pem", private_key_pem(other.get()))})),
+                   "jwe_decrypt");
+    expect_invalid(run(with(base_args(t), {"--decryption-key", jwk, "--decryption-algs",
+                                           "RSA-OAEP"})),
+                   "jwe_alg_not_allowed");
+    // RSA1_5 only when listed.
+    auto legacy = jwe_encrypt(jws, enc.get(), JweAlg::RSA1_5, JweEnc::A128CBC_HS256, "", "JWT");
+    assert_ok(legacy);
+    const std::string lt = write("legacy-token", *legacy);
+    expect_invalid(run(with(base_args(lt), {"--decryption-key", pem})), "jwe_alg_not_allowed");
+    assert_int_equal(
+        run(with(base_args(lt), {"--decryption-key", pem, "--decryption-algs", "RSA1_5"})).status,
+        0);
+    // Unusable keys are exit 2: a readable private key, a public key, a bad algorithm list.
+    expect_usage(run(with(base_args(t), {"--decryption-key",
+                                         write("open.pem", private_key_pem(enc.get()), 0644)})));
+    expect_usage(run(with(base_args(t), {"--decryption-key",
+                                         write("pub.jwk", public_jwk_json(enc.get(), {}))})));
+    expect_usage(run(with(base_args(t), {"--decryption-key", pem, "--decryption-algs", "A128KW"})));
+    // --config: the daemon's id_token_decryption_key and id_token_decryption_algs.
+    const std::string conf = config_file("id_token_algs = RS256\nid_token_decryption_key = " + jwk +
+                                         "\n");
+    assert_int_equal(run(config_args(conf, t, {"--nonce", kOpts.nonce})).status, 0);
+    const std::string conf_oaep = config_file("id_token_algs = RS256\nid_token_decryption_key = " +
+                                              jwk + "\nid_token_decryption_algs = RSA-OAEP\n");
+    expect_invalid(run(config_args(conf_oaep, t, {"--nonce", kOpts.nonce})),
+                   "jwe_alg_not_allowed");
+}
+
 static void test_help(void**) {
     const Run r = run({"verify-id-token", "--help"});
     assert_int_equal(r.status, 0);
@@ -371,6 +421,7 @@ int main() {
         cmocka_unit_test(test_config_hs256_uses_client_secret),
         cmocka_unit_test(test_config_errors_are_usage),
         cmocka_unit_test(test_access_token_at_hash),
+        cmocka_unit_test(test_decryption_key),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
