@@ -48,6 +48,8 @@ enum class AuthMode { card, mobile };
 // confirmed by typing, at the prompt, the short code its page shows. auto: only when the
 // redirect_uri is not loopback (a bastion, where someone else's browser can complete a login).
 enum class ConfirmCode { automatic, always, never };
+// What a back-channel logout does to the matching local sessions (through systemd-logind).
+enum class BackchannelAction { none, lock, terminate };
 
 [[nodiscard]] std::string_view to_string(Profile p) noexcept;
 [[nodiscard]] std::string_view to_string(TokenAuthMethod m) noexcept;
@@ -111,6 +113,9 @@ struct CallbackConfig {
     std::string tls_cert;
     std::string tls_key;
     ConfirmCode confirm_code = ConfirmCode::automatic;
+    // OpenID Connect Back-Channel Logout on the listener's /backchannel_logout: none (not
+    // served), lock or terminate the matching sessions.
+    BackchannelAction backchannel_logout_action = BackchannelAction::none;
 };
 
 struct LoginSettings {

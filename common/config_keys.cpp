@@ -483,6 +483,16 @@ const KeyDef kKeys[] = {
          return assign(parse_enum(k, v, kNames, "auto, always or never"), c.callback.confirm_code);
      },
      nullptr},
+    {"callback", "backchannel_logout_action",
+     [](Config& c, Sv k, Sv v) {
+         static constexpr std::array<std::pair<Sv, BackchannelAction>, 3> kNames = {
+             {{"none", BackchannelAction::none},
+              {"lock", BackchannelAction::lock},
+              {"terminate", BackchannelAction::terminate}}};
+         return assign(parse_enum(k, v, kNames, "none, lock or terminate"),
+                       c.callback.backchannel_logout_action);
+     },
+     nullptr},
 
     {"login", "flows",
      [](Config& c, Sv k, Sv v) { return assign(parse_flows(k, v), c.login.flows); },

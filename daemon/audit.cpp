@@ -52,6 +52,8 @@ KindNames names_of(AuditKind k) {
         return {"session close for ", "session_close", kAuditSessionCloseId};
     case AuditKind::logout:
         return {"logout at the provider for ", "logout", kAuditLogoutId};
+    case AuditKind::backchannel_logout:
+        return {"back-channel logout for ", "backchannel_logout", kAuditBackchannelLogoutId};
     }
     return {"event for ", "unknown", kAuditLoginEndId};
 }

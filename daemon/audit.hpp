@@ -26,6 +26,9 @@ enum class AuditKind {
     session_open,  // the PAM session of a psc-login authentication opened (PSC_SESSION_ID)
     session_close, // ... and closed
     logout,        // a logout at the provider (end_session_endpoint): "success" or the failure
+    // a logout token from the provider (back-channel): per session ended, "success" once logind
+    // locked/terminated it, or the failure; a refused token, with its reason
+    backchannel_logout,
 };
 
 struct AuditEvent {
@@ -65,6 +68,7 @@ inline constexpr std::string_view kAuditLoginEndId = "466bee6f609a479ea7f5f234cc
 inline constexpr std::string_view kAuditSessionOpenId = "1d3c4f0e3a5b4c8e9d1f2a7b6c5e4d30";
 inline constexpr std::string_view kAuditSessionCloseId = "7a2e9c1b5d4f4e6a8b3c0d9e1f2a3b41";
 inline constexpr std::string_view kAuditLogoutId = "c4b8e2d1f6a34b5c9e7d0a1b2c3d4e52";
+inline constexpr std::string_view kAuditBackchannelLogoutId = "5a0e3f7b9c2d4e61a8b7c6d5e4f30b19";
 
 class LogSink {
 public:

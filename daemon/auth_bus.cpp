@@ -414,6 +414,7 @@ struct AuthBus::Glue {
         r.rhost = l.rhost;
         r.tty = l.tty;
         r.sid = s.sid;
+        r.sub = s.sub;
         r.caller_uid = l.caller_uid;
         r.id_token = std::move(s.id_token);
         r.logout_on_close = self.cfg_.login_for(l.service).logout_on_session_close;
@@ -489,6 +490,85 @@ struct AuthBus::Glue {
             start_logout(self, {rec->id, rec->user, rec->idnat, rec->service, rec->id_token},
                          nullptr, *uid);
         return sd_bus_reply_method_return(m, "");
+    }
+
+    // A logout token from the provider (back-channel): a refusal is audited with its reason; an
+    // accepted one ends the matching sessions at the provider and locks or terminates their
+    // logind sessions, each audited once logind answered.
+    struct LogindCall {
+        AuthBus* bus;
+        std::weak_ptr<bool> alive;
+        SessionStore::ProviderEnded session;
+        std::string method;
+    };
+
+    static void audit_backchannel(AuthBus& self, const SessionStore::ProviderEnded& s,
+                                  const Status& st) noexcept {
+        audit_session(self, AuditKind::backchannel_logout, s.id, s.user, s.idnat, s.service, st,
+                      static_cast<uid_t>(-1));
+    }
+
+    static int on_logind_reply(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+        auto* c = static_cast<LogindCall*>(userdata);
+        if (c->alive.expired())
+            return 0;
+        const sd_bus_error* e = sd_bus_message_get_error(m);
+        if (e)
+            audit_backchannel(*c->bus, c->session,
+                              make_error(Errc::internal, "logind_refused",
+                                         "logind " + c->method + " " + c->session.logind_session +
+                                             ": " + (e->name ? e->name : "") + ": " +
+                                             (e->message ? e->message : "")));
+        else
+            audit_backchannel(*c->bus, c->session, {});
+        return 0;
+    }
+
+    static void on_backchannel(AuthBus& self,
+                               Result<LoginBackend::BackchannelLogout> logout) noexcept {
+        try {
+            if (!logout) {
+                audit_backchannel(self, {}, std::move(logout).error());
+                return;
+            }
+            auto ended = self.sessions_.end_by_provider(logout->sid, logout->sub);
+            if (ended.empty())
+                audit_backchannel(self, {"", "(no open session)", "", "", ""}, {});
+            const char* method =
+                logout->action == BackchannelAction::terminate ? "TerminateSession" : "LockSession";
+            for (auto& s : ended) {
+                if (s.logind_session.empty()) {
+                    audit_backchannel(self, s,
+                                      make_error(Errc::invalid, "backchannel_no_logind_session",
+                                                 "the session has no logind session id: it was "
+                                                 "ended at the provider but cannot be " +
+                                                     std::string(logout->action ==
+                                                                         BackchannelAction::terminate
+                                                                     ? "terminated"
+                                                                     : "locked")));
+                    continue;
+                }
+                auto call = std::make_unique<LogindCall>(
+                    LogindCall{&self, self.alive_, s, method});
+                sd_bus_slot* slot = nullptr;
+                const int r = sd_bus_call_method_async(
+                    self.bus_, &slot, "org.freedesktop.login1", "/org/freedesktop/login1",
+                    "org.freedesktop.login1.Manager", method, &on_logind_reply, call.get(), "s",
+                    s.logind_session.c_str());
+                if (r < 0) {
+                    audit_backchannel(self, s,
+                                      make_error(Errc::internal, "logind_call",
+                                                 std::string("cannot call logind ") + method +
+                                                     ": " + std::to_string(-r)));
+                    continue;
+                }
+                (void)sd_bus_slot_set_destroy_callback(
+                    slot, [](void* p) { delete static_cast<LogindCall*>(p); });
+                (void)sd_bus_slot_set_floating(slot, 1);
+                (void)call.release(); // owned by the slot now
+            }
+        } catch (...) {
+        }
     }
 
     // One end_session request; its outcome is audited and, for a Logout call, collected.
@@ -1163,6 +1243,13 @@ Result<std::unique_ptr<AuthBus>> AuthBus::create(sd_bus* bus, sd_event* event,
     if (!peers)
         return std::move(peers).error();
     self->peers_ = std::move(*peers);
+    self->bus_ = bus;
+    std::weak_ptr<bool> alive = self->alive_;
+    backend.set_backchannel_logout(
+        [raw, alive](Result<LoginBackend::BackchannelLogout> logout) {
+            if (!alive.expired())
+                Glue::on_backchannel(*raw, std::move(logout));
+        });
     return self;
 }
 

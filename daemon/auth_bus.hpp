@@ -78,6 +78,7 @@ private:
             LogSink& audit);
 
     sd_event* event_;
+    sd_bus* bus_ = nullptr; // the connection this object is served on (logind calls go out on it)
     LoginBackend& backend_;
     const Config& cfg_;
     AuthBusLimits limits_;

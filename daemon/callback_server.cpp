@@ -46,6 +46,10 @@ struct RequestState {
     bool hold_expired = false;
     MHD_Connection* conn = nullptr;
     CallbackServer* server = nullptr;
+    // A back-channel logout POST: its body, read up to max_body.
+    bool post = false;
+    bool body_too_large = false;
+    std::string body;
 };
 
 uint64_t monotonic_usec() noexcept {
@@ -270,6 +274,8 @@ struct CallbackServer::Internals {
                                  const char* method, const char* version, const char* upload_data,
                                  std::size_t* upload_data_size, void** req_cls) noexcept;
     static MHD_Result answer(CallbackServer& s, MHD_Connection* conn, const RequestState& st);
+    static MHD_Result answer_backchannel(CallbackServer& s, MHD_Connection* conn,
+                                         const RequestState& st);
     static MHD_Result send_reply(CallbackServer& s, MHD_Connection* conn,
                                  const CallbackReply& reply);
     static int on_epoll(sd_event_source*, int, uint32_t, void* userdata) noexcept;
@@ -309,8 +315,30 @@ void CallbackServer::Internals::on_completed(void* cls, MHD_Connection*, void** 
     }
 }
 
+MHD_Result CallbackServer::Internals::answer_backchannel(CallbackServer& s, MHD_Connection* conn,
+                                                         const RequestState& st) {
+    BackchannelReply reply;
+    if (st.body_too_large) {
+        reply.json = R"({"error":"invalid_request","error_description":"body too large"})";
+    } else {
+        const char* ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+        reply = s.backchannel_(ct ? ct : "", st.body);
+    }
+    MhdResponsePtr resp(MHD_create_response_from_buffer(
+        reply.json.size(), const_cast<char*>(reply.json.data()), MHD_RESPMEM_MUST_COPY));
+    if (!resp ||
+        MHD_add_response_header(resp.get(), MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+        (!reply.json.empty() && MHD_add_response_header(resp.get(), MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                        "application/json") != MHD_YES))
+        return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                  s.responses_->internal.get());
+    return MHD_queue_response(conn, reply.status, resp.get());
+}
+
 MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn, const char*,
-                                                 const char* method, const char*, const char*,
+                                                 const char* method, const char*,
+                                                 const char* upload_data,
                                                  std::size_t* upload_data_size,
                                                  void** req_cls) noexcept {
     auto& s = *static_cast<CallbackServer*>(cls);
@@ -339,6 +367,11 @@ MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn
         // Refusals are queued at once, before any body: MHD then closes the connection without
         // reading it.
         const std::string_view m = method ? method : "";
+        if (m == MHD_HTTP_METHOD_POST && s.backchannel_ && !st->too_long &&
+            callback_path_matches(st->target, s.options_.backchannel_path)) {
+            st->post = true;
+            return MHD_YES;
+        }
         if (m != MHD_HTTP_METHOD_GET && m != MHD_HTTP_METHOD_HEAD)
             return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                                       r.method_not_allowed.get());
@@ -347,6 +380,25 @@ MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn
         // A page is queued on the next call, once the request is complete: an answer queued on
         // this first call makes MHD 0.9.75 close the connection (no keep-alive for browsers).
         return MHD_YES;
+    }
+    if (st->post) {
+        if (*upload_data_size != 0) {
+            // Read to the end even past the cap (so the answer reaches the client), keep nothing
+            // beyond it.
+            const std::size_t room = s.options_.max_body - std::min(s.options_.max_body,
+                                                                     st->body.size());
+            if (*upload_data_size > room)
+                st->body_too_large = true;
+            else
+                st->body.append(upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        try {
+            return answer_backchannel(s, conn, *st);
+        } catch (...) {
+            return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+        }
     }
     // A GET or HEAD with a body: it is never read, the connection is dropped.
     if (*upload_data_size != 0)

@@ -52,7 +52,20 @@ struct CallbackServerOptions {
     unsigned max_unfinished = 256;            // ... and in all
     // How long a page waits for the login's outcome (Page::wait) before the "received" page.
     std::chrono::milliseconds hold_timeout{5000};
+    // OpenID Connect Back-Channel Logout: the one path that takes a POST (its body at most
+    // max_body bytes), served only when a back-channel handler is set.
+    std::string backchannel_path = "/backchannel_logout";
+    std::size_t max_body = 32 * 1024;
 };
+
+// The answer to a back-channel logout POST: 200 (empty body) or 400 with a JSON error
+// (Back-Channel Logout 1.0 §2.8). Always sent with Cache-Control: no-store.
+struct BackchannelReply {
+    unsigned status = 400;
+    std::string json; // "" for 200
+};
+using BackchannelHandler =
+    std::function<BackchannelReply(std::string_view content_type, std::string_view body)>;
 
 // A page whose content is known later: the handler answers Page::wait with one, and whoever
 // completes it (once, from the event loop) decides what the browser sees. If nobody has after
@@ -118,6 +131,8 @@ public:
     // unfinished ones of a crowd (abuse counter, for tests and the benchmark).
     [[nodiscard]] std::size_t evicted() const noexcept { return evicted_; }
     [[nodiscard]] std::size_t held() const noexcept { return held_; }
+    // Serves POST backchannel_path with this handler from now on (empty: not served, 404/405).
+    void set_backchannel_handler(BackchannelHandler h) { backchannel_ = std::move(h); }
 
     struct Internals;
     struct Connections;
@@ -127,6 +142,7 @@ private:
 
     CallbackServerOptions options_;
     CallbackHandler handler_;
+    BackchannelHandler backchannel_;
     std::uint16_t port_ = 0;
     bool tls_ = false;
     bool at_limit_ = false; // at max_connections after the last MHD_run

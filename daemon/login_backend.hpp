@@ -55,6 +55,7 @@ struct LoginSuccess {
     // only, for id_token_hint) and its "sid". Never sent on the bus.
     std::shared_ptr<const Secret> id_token;
     std::string sid;
+    std::string sub; // the ID token's sub: a back-channel logout may name the person by it
     std::string session_ticket; // set by the bus layer: the ticket handed to the PAM stack
 };
 
@@ -151,6 +152,16 @@ public:
         return make_error(Errc::internal, "reload_unsupported",
                           "this login backend cannot reload its configuration");
     }
+
+    // Back-channel logout (OpenID Connect Back-Channel Logout 1.0): every logout token POSTed to
+    // the listener is handed to `cb` once checked — the validated token, or why it was refused
+    // (the provider got a 400). Set once, by the bus side, before the event loop runs.
+    struct BackchannelLogout {
+        std::string iss, sid, sub, jti; // sid / sub: "" when the token has none
+        BackchannelAction action = BackchannelAction::none;
+    };
+    using BackchannelLogoutCb = std::function<void(Result<BackchannelLogout>)>;
+    virtual void set_backchannel_logout(BackchannelLogoutCb cb) { (void)cb; }
 
     // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0, PSC's Keycloak form): a GET of
     // the provider's end_session_endpoint with id_token_hint and client_id, bounded by the HTTP

@@ -2,6 +2,8 @@
 #include "login_engine.hpp"
 
 #include "url.hpp"
+#include "strutil.hpp"
+#include "http_client.hpp"
 
 #include "digest.hpp"
 
@@ -285,6 +287,9 @@ Status LoginEngine::setup(Config config) {
     if (!server)
         return std::move(server).error();
     server_ = std::move(*server);
+    server_->set_backchannel_handler([this](std::string_view ct, std::string_view body) {
+        return on_backchannel(ct, body);
+    });
     redirect_uri_ = cfg.callback.redirect_uri.empty() ? server_->url() : cfg.callback.redirect_uri;
     confirm_callbacks_ = confirm_callbacks(cfg.callback);
 
@@ -608,6 +613,64 @@ CallbackReply LoginEngine::on_request(std::string_view target) {
         !Secret(it->second->state).equals(resp->state))
         return {CallbackReply::Page::unknown_login, {}};
     return it->second->code()->on_callback(std::move(*resp));
+}
+
+namespace {
+
+BackchannelReply backchannel_refusal(const Error& e) {
+    // Back-Channel Logout §2.8: 400 with an OAuth-style error; the reason token, never input.
+    return {400, R"({"error":"invalid_request","error_description":")" + e.reason + "\"}"};
+}
+
+} // namespace
+
+BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
+                                             std::string_view body) {
+    const Config& cfg = gen_->cfg;
+    const BackchannelAction action = cfg.callback.backchannel_logout_action;
+    if (action == BackchannelAction::none)
+        return {501, R"({"error":"not_supported"})"};
+    auto refuse = [this](Error e) {
+        BackchannelReply reply = backchannel_refusal(e);
+        if (backchannel_)
+            backchannel_(std::move(e));
+        return reply;
+    };
+    if (http_media_type(content_type) != "application/x-www-form-urlencoded")
+        return refuse(make_error(Errc::invalid, "backchannel_content_type",
+                                 "back-channel logout: the body is not a form"));
+    auto params = parse_query(body, gen_->cfg.limits.jwt_max_bytes * 2 + 64);
+    const std::string* token = params ? query_find(*params, "logout_token") : nullptr;
+    if (!token || token->empty())
+        return refuse(make_error(Errc::invalid, "backchannel_no_token",
+                                 "back-channel logout: no single logout_token parameter"));
+    const ProviderState& provider = *gen_->provider;
+    if (!provider.ready())
+        return refuse(provider.not_ready_error());
+    auto idp = id_token_policy(cfg, provider.metadata(), std::nullopt, gen_->ctx.client_secret);
+    if (!idp)
+        return refuse(std::move(idp).error());
+    LogoutTokenPolicy pol;
+    pol.issuer = provider.metadata().issuer;
+    pol.client_id = cfg.provider.client_id;
+    pol.clock_skew = cfg.provider.clock_skew;
+    pol.max_token_age = cfg.provider.max_token_age;
+    pol.jws = idp->jws;
+    pol.jws.decryption = gen_->ctx.decryption;
+    pol.json_max_depth = cfg.limits.json_max_depth;
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    auto t = validate_logout_token(trim(*token), provider.jwks().keys(), pol, now);
+    if (!t)
+        return refuse(std::move(t).error());
+    const std::int64_t forget_at =
+        t->iat + cfg.provider.max_token_age.count() + 2 * cfg.provider.clock_skew.count();
+    if (!logout_jtis_.remember(t->iss, t->jti, forget_at, now))
+        return refuse(make_error(Errc::invalid, "logout_token_replayed",
+                                 "back-channel logout: this logout token (jti) was already used"));
+    if (backchannel_)
+        backchannel_(BackchannelLogout{t->iss, t->sid.value_or(""), t->sub.value_or(""), t->jti,
+                                       action});
+    return {200, {}};
 }
 
 bool LoginEngine::awaiting_confirmation(BackendLoginId id) const {

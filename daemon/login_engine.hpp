@@ -15,6 +15,7 @@
 #include "event_loop.hpp"
 #include "login_backend.hpp"
 #include "login_finish.hpp"
+#include "logout_token.hpp"
 #include "provider_state.hpp"
 #include "push_throttle.hpp"
 #include "user_db.hpp"
@@ -89,6 +90,13 @@ public:
     [[nodiscard]] Status reload(Config cfg, ReloadDone done) override;
     [[nodiscard]] Status end_provider_session(std::shared_ptr<const Secret> id_token,
                                               std::function<void(Status)> done) override;
+    void set_backchannel_logout(BackchannelLogoutCb cb) override { backchannel_ = std::move(cb); }
+    // A POST on the listener's /backchannel_logout (form body with logout_token): 501 when
+    // backchannel_logout_action = none; 400 with the reason when the token is refused (reasons:
+    // backchannel_content_type, backchannel_no_token, provider_not_ready, validate_logout_token's,
+    // logout_token_replayed); 200 once the callback has had it.
+    [[nodiscard]] BackchannelReply on_backchannel(std::string_view content_type,
+                                                  std::string_view body);
     // The configuration new logins use.
     [[nodiscard]] const Config& config() const noexcept;
 
@@ -146,6 +154,8 @@ private:
     std::unordered_map<std::string, BackendLoginId> by_state_;
     std::map<BackendLoginId, std::unique_ptr<Pending>> logins_;
     std::map<std::uint64_t, std::unique_ptr<LogoutCall>> logouts_; // end_session requests
+    BackchannelLogoutCb backchannel_;
+    JtiCache logout_jtis_; // the logout tokens accepted: a replay is refused
     std::uint64_t next_logout_ = 1;
 };
 

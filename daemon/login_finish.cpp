@@ -139,7 +139,7 @@ LoginOutcome decide_login(const Config& cfg, const LoginSubject& subject,
                           const PscIdentity& identity) {
     auto d = decide(identity, subject.account, decision_rules(cfg, subject.request.service));
     LoginOutcome out = d ? LoginOutcome(LoginSuccess{d->user, d->idnat, d->alias, d->profession,
-                                                     d->auth_mode, nullptr, {}, {}})
+                                                     d->auth_mode, nullptr, {}, {}, {}})
                          : LoginOutcome(std::move(d).error());
     out.idnat = identity.idnat;
     if (out.result)
@@ -255,6 +255,7 @@ void LoginFinisher::conclude(const UserInfo* userinfo) {
                                     : tokens_.id_token.clone());
         if (auto sid = claim_in_token(*id_token_, "sid"); sid && *sid)
             outcome.result->sid = **sid;
+        outcome.result->sub = id_token_->sub;
     }
     finish(std::move(outcome));
 }

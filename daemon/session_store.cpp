@@ -99,6 +99,25 @@ std::vector<SessionStore::Ending> SessionStore::end_at_provider(std::string_view
     return out;
 }
 
+std::vector<SessionStore::ProviderEnded> SessionStore::end_by_provider(std::string_view sid,
+                                                                      std::string_view sub) {
+    std::vector<ProviderEnded> out;
+    if (sid.empty() && sub.empty())
+        return out;
+    for (auto& r : records_) {
+        if (!r.open)
+            continue;
+        const bool match = !sid.empty() ? r.sid == sid && (sub.empty() || r.sub == sub)
+                                        : r.sub == sub;
+        if (!match)
+            continue;
+        r.ended_at_provider = true;
+        r.id_token.reset(); // the provider session is gone: no hint to send any more
+        out.push_back({r.id, r.user, r.idnat, r.service, r.logind_session});
+    }
+    return out;
+}
+
 std::vector<const SessionRecord*> SessionStore::open_sessions() const {
     std::vector<const SessionRecord*> out;
     for (const auto& r : records_)

@@ -27,6 +27,7 @@ struct SessionRecord {
     std::string ticket; // secret: only the PAM stack that authenticated holds it
     std::string user, idnat, service, rhost, tty;
     std::string sid;            // the provider's session id (ID token "sid"), "" when none
+    std::string sub;            // the ID token's sub
     std::string logind_session; // XDG_SESSION_ID when the PAM stack had one at open
     uid_t caller_uid = static_cast<uid_t>(-1);
     std::shared_ptr<const Secret> id_token;
@@ -63,6 +64,14 @@ public:
         std::shared_ptr<const Secret> id_token;
     };
     [[nodiscard]] std::vector<Ending> end_at_provider(std::string_view user, std::string_view id);
+    // A back-channel logout: the open sessions of the provider session `sid` (and of `sub` when
+    // given), or, without sid, every open session of `sub`, are marked ended at the provider and
+    // listed for the action on their logind sessions.
+    struct ProviderEnded {
+        std::string id, user, idnat, service, logind_session;
+    };
+    [[nodiscard]] std::vector<ProviderEnded> end_by_provider(std::string_view sid,
+                                                             std::string_view sub);
     // Open sessions, oldest first.
     [[nodiscard]] std::vector<const SessionRecord*> open_sessions() const;
     [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }

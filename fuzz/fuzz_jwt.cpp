@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// JWS verification and ID-token validation on arbitrary bytes, against a fixed JWKS (RSA, P-256,
-// Ed25519; the private keys were thrown away after signing the seeds in corpus/jwt/) with every
+// JWS verification, ID-token and logout-token validation on arbitrary bytes, against a fixed JWKS
+// (RSA, P-256, Ed25519; the private keys were thrown away after signing the seeds in corpus/jwt/)
+// with every
 // algorithm allowed. Two modes per input: the bytes as a compact token, and, when they contain two
 // newlines, the three newline-separated pieces base64url-encoded and joined with dots, so the
 // fuzzer reaches header and claims parsing directly. The claims piece is also fed to the claim
@@ -9,6 +10,7 @@
 #include "id_token.hpp"
 #include "jwk.hpp"
 #include "jws.hpp"
+#include "logout_token.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -61,6 +63,14 @@ void check(std::string_view token) {
         __builtin_trap();
     auto t = psc::validate_id_token(token, f.keys, f.policy, kNow);
     if (t.ok() && t->iss != f.policy.issuer)
+        __builtin_trap();
+    // The same bytes as a back-channel logout token.
+    psc::LogoutTokenPolicy lp;
+    lp.issuer = f.policy.issuer;
+    lp.client_id = f.policy.client_id;
+    lp.jws = f.policy.jws;
+    auto l = psc::validate_logout_token(token, f.keys, lp, kNow);
+    if (l.ok() && (l->iss != lp.issuer || l->jti.empty() || (!l->sid && !l->sub)))
         __builtin_trap();
 }
 

@@ -285,10 +285,13 @@ Status check_crit(const json_object* header) {
 }
 
 // RFC 7515 §4.1.9/RFC 7519 §5.1: "JWT" (media type application/jwt), compared case-insensitively.
-Status check_typ(const json_object* header) {
+Status check_typ(const json_object* header, bool logout_typ) {
     auto typ = json_get_string(header, "typ");
     if (!typ)
         return bad("jws_typ", "header \"typ\" is not a string");
+    if (typ->has_value() && logout_typ &&
+        (iequals(**typ, "logout+jwt") || iequals(**typ, "application/logout+jwt")))
+        return {};
     if (typ->has_value() && !iequals(**typ, "JWT") && !iequals(**typ, "application/jwt"))
         return bad("jws_typ",
                    "header \"typ\" is \"" + strip_control((*typ)->substr(0, 32)) + "\", not JWT");
@@ -444,7 +447,7 @@ Result<VerifiedJws> jws_verify(std::string_view compact, const JwkSet& keys,
     if (!alg)
         return std::move(alg).error();
     PSC_TRY(check_crit(header->get()));
-    PSC_TRY(check_typ(header->get()));
+    PSC_TRY(check_typ(header->get(), policy.logout_typ));
     auto kid = json_get_string(header->get(), "kid");
     if (!kid)
         return bad("jws_kid_type", "header \"kid\" is not a string");

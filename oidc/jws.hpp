@@ -55,6 +55,8 @@ struct JwsVerifyPolicy {
     // Encrypted (nested) tokens: decrypted with these keys, then the inner JWS is verified as
     // above. Null: an encrypted token is refused (jwe_no_key).
     const JweDecryptPolicy* decryption = nullptr;
+    // Logout tokens (Back-Channel Logout 1.0 §2.4): typ "logout+jwt" accepted besides JWT.
+    bool logout_typ = false;
 };
 
 struct VerifiedJws {

@@ -489,6 +489,181 @@ EOF
     expect_error Invalid jwe_no_key
 }
 
+# ---- Back-channel logout: mock-psc mints logout tokens, curl posts them to the listener ----
+
+FAKE_LOGIND=${PSC_FAKE_LOGIND:?PSC_FAKE_LOGIND must name the fake-logind binary}
+
+start_fake_logind() {
+    LOGIND_CALLS=$STACK_DIR/logind-calls
+    : >"$LOGIND_CALLS"
+    "$FAKE_LOGIND" "$LOGIND_CALLS" >"$STACK_DIR/fake-logind.out" 2>&1 &
+    LOGIND_PID=$!
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q ready "$STACK_DIR/fake-logind.out" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "fake-logind did not start: $(cat "$STACK_DIR/fake-logind.out")"
+}
+
+backchannel_url() {
+    ctl status --json --config "$PSC_CONFIG"
+    BCL_URL=$(python3 -c '
+import json, re, sys
+t = sys.stdin.read()
+d = json.loads(t[t.index("{"):])
+print(re.match(r"https?://[^/]+", d["daemon"]["listener"]).group(0) + "/backchannel_logout")' \
+        <<<"$OUT")
+    [ -n "$BCL_URL" ] || fail "no listener address in: $OUT"
+}
+
+# post_logout TOKEN [CURL_ARGS...]: HTTP status in CODE, body in BODY.
+post_logout() {
+    local token=$1
+    shift
+    BODY=$(curl -sS -w '\n%{http_code}' "$@" --data-urlencode "logout_token=$token" "$BCL_URL")
+    CODE=${BODY##*$'\n'}
+    BODY=${BODY%$'\n'*}
+}
+
+mint_logout() { # [FAULT]: a logout token for claire's latest session, in LOGOUT_TOKEN
+    local out
+    out=$(mock_control "{\"logout_token\":{\"idnat\":\"$STACK_MEDECIN\",\"fault\":\"${1:-}\"}}")
+    LOGOUT_TOKEN=$(sed -n 's/.*"logout_token":"\([^"]*\)".*/\1/p' <<<"$out")
+    [ -n "$LOGOUT_TOKEN" ] || fail "mock-psc gave no logout token: $out"
+}
+
+expect_refused_400() { # REASON: the last post was refused with REASON, and nothing was called
+    [ "$CODE" = 400 ] || fail "HTTP $CODE, expected 400: $BODY" || return 1
+    grep -qF "\"error_description\":\"$1\"" <<<"$BODY" || fail "no $1 in: $BODY" || return 1
+    grep -F 'PSC_EVENT="backchannel_logout"' "$AUTHD_LOG" | grep -qF "PSC_REASON=\"$1\"" ||
+        fail "the refusal ($1) is not audited"
+}
+
+open_session() { # LOGIND_ID: a login as claire and its PAM session opened
+    ticket_login || return 1
+    session_call OpenSession ss "$TICKET" "$1"
+    [ "$RC" = 0 ] || fail "OpenSession: $OUT"
+}
+
+# The provider ends claire's session: the daemon locks her logind session, marks the record
+# ended, audits it; the same token again is a replay.
+backchannel_lock() {
+    open_session c21 || return 1
+    backchannel_url || return 1
+    mint_logout || return 1
+    post_logout "$LOGOUT_TOKEN"
+    [ "$CODE" = 200 ] && [ -z "$BODY" ] || fail "HTTP $CODE: $BODY" || return 1
+    local i
+    for ((i = 0; i < 50; i++)); do
+        grep -qx "LockSession c21" "$LOGIND_CALLS" && break
+        sleep 0.1
+    done
+    grep -qx "LockSession c21" "$LOGIND_CALLS" || fail "logind was not asked: $(cat "$LOGIND_CALLS")" ||
+        return 1
+    ctl sessions
+    expect 0 "(ended at the provider)" || return 1
+    grep -F 'PSC_EVENT="backchannel_logout"' "$AUTHD_LOG" | grep -F 'PSC_RESULT="success"' |
+        grep -qF 'USER="claire"' || fail "the back-channel logout is not audited" || return 1
+    post_logout "$LOGOUT_TOKEN"
+    expect_refused_400 logout_token_replayed || return 1
+    mint_logout replay_jti || return 1
+    post_logout "$LOGOUT_TOKEN"
+    expect_refused_400 logout_token_replayed || return 1
+    session_call CloseSession s "$TICKET"
+}
+
+# Forged or malformed logout tokens: 400 with the reason, audited, no logind call.
+backchannel_refusals() {
+    open_session c22 || return 1
+    backchannel_url || return 1
+    : >"$LOGIND_CALLS"
+    mint_logout no_events && post_logout "$LOGOUT_TOKEN" && expect_refused_400 logout_token_events ||
+        return 1
+    mint_logout with_nonce && post_logout "$LOGOUT_TOKEN" && expect_refused_400 logout_token_nonce ||
+        return 1
+    mint_logout bad_signature && post_logout "$LOGOUT_TOKEN" &&
+        expect_refused_400 jws_bad_signature || return 1
+    mint_logout || return 1
+    post_logout "$LOGOUT_TOKEN" -H 'Content-Type: text/plain'
+    expect_refused_400 backchannel_content_type || return 1
+    post_logout "" && expect_refused_400 backchannel_no_token || return 1
+    # Twice the parameter: refused, never "the first one".
+    BODY=$(curl -sS -w '\n%{http_code}' --data "logout_token=a&logout_token=b" "$BCL_URL")
+    CODE=${BODY##*$'\n'} BODY=${BODY%$'\n'*}
+    expect_refused_400 backchannel_no_token || return 1
+    # Only POST, only on its path; the callback path takes no POST.
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' "$BCL_URL")" = 404 ] || fail "GET answered" ||
+        return 1
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' --data x=y "${BCL_URL%/*}/callback")" = 405 ] ||
+        fail "POST /callback answered" || return 1
+    # A body over 32 KiB is read to its end but not kept: 400.
+    post_logout "$(head -c 40000 /dev/zero | tr '\0' a)"
+    [ "$CODE" = 400 ] && grep -q "body too large" <<<"$BODY" || fail "HTTP $CODE: $BODY" ||
+        return 1
+    [ ! -s "$LOGIND_CALLS" ] || fail "logind was called: $(cat "$LOGIND_CALLS")" || return 1
+    # The valid token still works afterwards.
+    post_logout "$LOGOUT_TOKEN"
+    [ "$CODE" = 200 ] || fail "HTTP $CODE: $BODY" || return 1
+    session_call CloseSession s "$TICKET"
+}
+
+# A session opened without a logind id is ended at the provider but cannot be locked: said so.
+backchannel_no_logind_session() {
+    open_session "" || return 1
+    backchannel_url || return 1
+    mint_logout sub_only || return 1
+    post_logout "$LOGOUT_TOKEN"
+    [ "$CODE" = 200 ] || fail "HTTP $CODE: $BODY" || return 1
+    local i
+    for ((i = 0; i < 30; i++)); do
+        grep -qF 'PSC_REASON="backchannel_no_logind_session"' "$AUTHD_LOG" && break
+        sleep 0.1
+    done
+    grep -qF 'PSC_REASON="backchannel_no_logind_session"' "$AUTHD_LOG" ||
+        fail "not audited as unlockable" || return 1
+    session_call CloseSession s "$TICKET"
+}
+
+# backchannel_logout_action = terminate; a token naming only the person (sub) ends each of her
+# sessions.
+backchannel_terminate() {
+    stack_config_extra <<EOF
+[callback]
+backchannel_logout_action = terminate
+
+[service:psc-code]
+flows = code
+EOF
+    stack_stop_daemon
+    stack_start_daemon
+    stack_wait_ready
+    : >"$LOGIND_CALLS"
+    open_session c31 || return 1
+    local first=$TICKET
+    open_session c32 || return 1
+    backchannel_url || return 1
+    mint_logout sub_only || return 1
+    post_logout "$LOGOUT_TOKEN"
+    [ "$CODE" = 200 ] || fail "HTTP $CODE: $BODY" || return 1
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ "$(wc -l <"$LOGIND_CALLS")" = 2 ] && break
+        sleep 0.1
+    done
+    grep -qx "TerminateSession c31" "$LOGIND_CALLS" && grep -qx "TerminateSession c32" "$LOGIND_CALLS" ||
+        fail "logind calls: $(cat "$LOGIND_CALLS")" || return 1
+    session_call CloseSession s "$first"
+    session_call CloseSession s "$TICKET"
+}
+
+# backchannel_logout_action = none (the default): the path is not served (501).
+backchannel_disabled() {
+    backchannel_url || return 1
+    post_logout "x.y.z"
+    [ "$CODE" = 501 ] || fail "HTTP $CODE, expected 501: $BODY"
+}
+
 stack_init
 stack_map "$STACK_MEDECIN claire" "$STACK_STUDENT lucas" "$STACK_PHARMACIEN sophie" \
     "810000000002 root"
@@ -527,6 +702,7 @@ stack_stop
 make_decryption_key || fail "cannot make the decryption key"
 stack_init
 trap 'stack_stop; rm -rf "$ENC_DIR"' EXIT
+trap 'stack_stop; rm -rf "$ENC_DIR"' EXIT
 stack_config_extra <<EOF
 [provider]
 id_token_decryption_key = $ENC_DIR/enc.jwk
@@ -536,5 +712,24 @@ flows = code
 EOF
 stack_start --encrypt-to "$ENC_DIR/enc.pub.pem" --encrypt-kid rp-enc-1
 stack_wait_ready
-run_cases encrypted_login_logout encrypted_wrong_kid encrypted_bad_tag encrypted_unsigned \
-    encrypted_without_key
+run_some_cases encrypted_login_logout encrypted_wrong_kid encrypted_bad_tag encrypted_unsigned \
+    encrypted_without_key backchannel_disabled
+stack_stop
+rm -rf "$ENC_DIR"
+
+# A fourth stack: back-channel logout with a stand-in logind on the bus.
+stack_init
+stack_config_extra <<EOF
+[callback]
+backchannel_logout_action = lock
+
+[service:psc-code]
+flows = code
+EOF
+stack_start
+stack_wait_ready
+trap 'kill "${LOGIND_PID:-}" 2>/dev/null; stack_stop' EXIT
+start_fake_logind
+run_cases backchannel_lock backchannel_refusals backchannel_no_logind_session \
+    backchannel_terminate
+kill "$LOGIND_PID" 2>/dev/null

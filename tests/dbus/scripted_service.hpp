@@ -68,7 +68,7 @@ public:
         if (req.rhost == "ok")
             finish_later(id, LoginSuccess{req.user, "810001234567", "", "10", "CARD",
                                           std::make_shared<const Secret>("scripted.id.token"),
-                                          "scripted-sid", {}});
+                                          "scripted-sid", "scripted-sub", {}});
         else if (req.rhost.rfind("fail:", 0) == 0)
             finish_later(id, failure(req.rhost.substr(5)));
         return id;
@@ -79,7 +79,7 @@ public:
             return make_error(Errc::invalid, "state_mismatch", "callback does not match");
         finish_later(id, LoginSuccess{"claire", "810001234567", "", "10", "CARD",
                                       std::make_shared<const Secret>("scripted.id.token"),
-                                      "scripted-sid", {}});
+                                      "scripted-sid", "scripted-sub", {}});
         return {};
     }
 

@@ -2,6 +2,7 @@
 // The control endpoint: tests arm faults, script CIBA outcomes and read poll records here. Only a
 // request bearing the token printed at start-up gets in. Body: one JSON object (README.md).
 #include "provider.hpp"
+#include "random.hpp"
 #include "secret.hpp"
 
 namespace psc::mock {
@@ -75,7 +76,10 @@ ServerResponse Provider::control(const ServerRequest& req) {
         return control_polls(b);
     if (json_member(b, "log"))
         return control_log();
-    return control_error(400, "control_unknown", "expected fault, reset, ciba, polls or log");
+    if (json_member(b, "logout_token"))
+        return control_logout_token(json_member(b, "logout_token"));
+    return control_error(400, "control_unknown",
+                         "expected fault, reset, ciba, polls, log or logout_token");
 }
 
 ServerResponse Provider::control_fault(const json_object* b) {
@@ -181,6 +185,49 @@ ServerResponse Provider::control_log() const {
     }
     JsonPtr doc = json_new_object();
     set_member(doc.get(), "requests", std::move(arr));
+    return json_response(doc.get());
+}
+
+// Back-Channel Logout 1.0 §2.4: iss, aud, iat, exp, jti, events, sid and sub. Faults: no_events,
+// with_nonce, replay_jti (the jti of the previous token), bad_signature, sub_only (no sid).
+ServerResponse Provider::control_logout_token(const json_object* body) {
+    const std::string idnat = optional_string(body, "idnat");
+    const std::string fault = optional_string(body, "fault");
+    auto sid = last_sid_.find(idnat);
+    const Identity* who = identity(idnat);
+    if (sid == last_sid_.end() || !who)
+        return control_error(400, "control_logout_token", "no session for this idnat yet");
+    auto jti = random_token(16);
+    if (!jti)
+        return control_error(jti.error());
+    if (fault == "replay_jti" && !last_logout_jti_.empty())
+        *jti = last_logout_jti_;
+    last_logout_jti_ = *jti;
+    JsonPtr c = json_new_object();
+    json_set(c.get(), "iss", issuer_);
+    json_set(c.get(), "aud", cfg_.options.client_id);
+    json_set(c.get(), "iat", now_unix());
+    json_set(c.get(), "exp", now_unix() + 120);
+    json_set(c.get(), "jti", *jti);
+    json_set(c.get(), "sub", who->sub);
+    if (fault != "sub_only")
+        json_set(c.get(), "sid", sid->second);
+    if (fault == "with_nonce")
+        json_set(c.get(), "nonce", "mock-psc-nonce");
+    if (fault != "no_events") {
+        auto events = json_parse_object(
+            R"({"http://schemas.openid.net/event/backchannel-logout":{}})");
+        if (!events)
+            return control_error(events.error());
+        set_member(c.get(), "events", std::move(*events));
+    }
+    auto token = signer_.sign(json_to_string(c.get()), "logout+jwt",
+                              fault == "bad_signature" ? Forgery::bad_signature : Forgery::none);
+    if (!token)
+        return control_error(token.error());
+    JsonPtr doc = json_new_object();
+    json_set(doc.get(), "logout_token", *token);
+    json_set(doc.get(), "sid", sid->second);
     return json_response(doc.get());
 }
 

@@ -111,6 +111,7 @@ Result<std::string> Provider::mint_id_token(const Grant& g, std::string_view acc
     else if (!take(Fault::id_token_acr_missing))
         json_set(c.get(), "acr", "eidas1");
     json_set(c.get(), "sid", g.sid);
+    last_sid_[g.idnat] = g.sid;
     json_set(c.get(), "preferred_username", g.idnat);
 
     const std::string claims = json_to_string(c.get());

@@ -200,6 +200,9 @@ private:
     [[nodiscard]] ServerResponse control_ciba(const json_object* body);
     [[nodiscard]] ServerResponse control_polls(const json_object* body) const;
     [[nodiscard]] ServerResponse control_log() const;
+    // {"logout_token": {"idnat": ..., "fault": ...}}: a back-channel logout token for the latest
+    // session of idnat (README.md, "Control endpoint").
+    [[nodiscard]] ServerResponse control_logout_token(const json_object* body);
 
     // demo.cpp
     [[nodiscard]] ServerResponse index_page() const;
@@ -222,6 +225,8 @@ private:
     SteadyClock::time_point started_ = SteadyClock::now();
 
     FaultBoard faults_;
+    std::map<std::string, std::string> last_sid_; // idNat → sid of its latest ID token
+    std::string last_logout_jti_;
     std::chrono::seconds stall_for_{30};
     std::string oauth_error_code_; // "" → the endpoint's usual code
     Signer signer_;

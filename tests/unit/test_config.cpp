@@ -473,6 +473,19 @@ static void test_decryption_keys(void**) {
     expect_error_at(with(kSandbox, "id_token_decryption_key = enc.pem\n"), "relative_path", 6);
 }
 
+static void test_backchannel_action(void**) {
+    auto c = text(kSandbox);
+    assert_ok(c);
+    assert_true(c->callback.backchannel_logout_action == BackchannelAction::none);
+    c = text(with(kSandbox, "[callback]\nbackchannel_logout_action = lock\n"));
+    assert_ok(c);
+    assert_true(c->callback.backchannel_logout_action == BackchannelAction::lock);
+    c = text(with(kSandbox, "[callback]\nbackchannel_logout_action = terminate\n"));
+    assert_ok(c);
+    assert_true(c->callback.backchannel_logout_action == BackchannelAction::terminate);
+    assert_false(text(with(kSandbox, "[callback]\nbackchannel_logout_action = kill\n")).ok());
+}
+
 static void test_relative_path(void**) {
     expect_error_at(with(kGeneric, "client_secret_file = secret\n"), "relative_path", 5);
     expect_error_at(with(kGeneric, "[mapping]\nmap_file =\n"), "relative_path", 6);
@@ -1087,6 +1100,7 @@ int main() {
         cmocka_unit_test(test_alg_unknown_rejected),
         cmocka_unit_test(test_alg_hs_needs_secret),
         cmocka_unit_test(test_decryption_keys),
+        cmocka_unit_test(test_backchannel_action),
         cmocka_unit_test(test_relative_path),
         cmocka_unit_test(test_authz_values),
         cmocka_unit_test(test_claims),

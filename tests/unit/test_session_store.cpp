@@ -110,6 +110,45 @@ static void test_end_at_provider_once(void**) {
     (void)unopened;
 }
 
+// A back-channel logout names the provider session (sid) and/or the person (sub): only open
+// sessions that match are ended; their logind ids are handed back; the ID token is dropped.
+static void test_end_by_provider(void**) {
+    SessionStore s;
+    auto mk = [&](const char* user, const char* sid, const char* sub, const char* logind) {
+        SessionRecord r = record(user);
+        r.sid = sid;
+        r.sub = sub;
+        const std::string t = add(s, std::move(r), kMinute);
+        assert_true(s.open(t, 0, logind, kMinute + 1, 1).ok());
+    };
+    mk("claire", "sid-a", "sub-1", "c1");
+    mk("claire", "sid-b", "sub-1", "c2");
+    mk("sophie", "sid-c", "sub-2", "");
+    (void)add(s, [] {
+        SessionRecord r = record("lucas");
+        r.sid = "sid-d";
+        r.sub = "sub-3";
+        return r;
+    }(), kMinute); // never opened: not a session yet
+    assert_true(s.end_by_provider("", "").empty());
+    assert_true(s.end_by_provider("sid-d", "").empty());
+    assert_true(s.end_by_provider("sid-a", "sub-2").empty()); // both given: both must match
+    auto a = s.end_by_provider("sid-a", "sub-1");
+    assert_int_equal(a.size(), 1);
+    assert_string_equal(a[0].logind_session.c_str(), "c1");
+    assert_string_equal(a[0].user.c_str(), "claire");
+    auto by_sub = s.end_by_provider("", "sub-1"); // every session of the person
+    assert_int_equal(by_sub.size(), 2);
+    auto c = s.end_by_provider("sid-c", "");
+    assert_int_equal(c.size(), 1);
+    assert_true(c[0].logind_session.empty());
+    for (const SessionRecord* r : s.open_sessions()) {
+        assert_true(r->ended_at_provider);
+        assert_null(r->id_token.get());
+    }
+    assert_true(s.end_at_provider("claire", "").empty()); // nothing left to end there
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_close_once),
@@ -117,6 +156,7 @@ int main() {
         cmocka_unit_test(test_unopened_ticket_expires),
         cmocka_unit_test(test_bounded_oldest_gives_way),
         cmocka_unit_test(test_end_at_provider_once),
+        cmocka_unit_test(test_end_by_provider),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
