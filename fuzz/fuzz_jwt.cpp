@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // JWS verification, ID-token and logout-token validation on arbitrary bytes, against a fixed JWKS
 // (RSA, P-256, Ed25519; the private keys were thrown away after signing the seeds in corpus/jwt/)
-// with every
-// algorithm allowed. Two modes per input: the bytes as a compact token, and, when they contain two
-// newlines, the three newline-separated pieces base64url-encoded and joined with dots, so the
-// fuzzer reaches header and claims parsing directly. The claims piece is also fed to the claim
-// checks as if its signature had verified.
+// with every algorithm allowed. Two modes per input: the bytes as a compact token, and, when they
+// contain two newlines, the three newline-separated pieces base64url-encoded and joined with dots,
+// so the fuzzer reaches header and claims parsing directly. The claims piece is also fed to the
+// claim checks as if its signature had verified.
 #include "base64url.hpp"
 #include "id_token.hpp"
 #include "jwk.hpp"
