@@ -125,6 +125,25 @@ void test_rfc7516_a2_rsa1_5_only_when_enabled(void**) {
                   "jwe_decrypt");
 }
 
+// RFC 7520 §5.1 (RSA1_5, A128CBC-HS256, 2048-bit key) and §5.2 (RSA-OAEP, A256GCM, 4096-bit
+// key): the same plaintext, each with the kid the key is published under.
+void test_rfc7520_s5_1_and_5_2(void**) {
+    const std::string text = data("rfc7520-s5.txt");
+    const JweKeySet frodo = keys_from(data("rfc7520-s5.1.jwk"));
+    assert_reason(jwe_decrypt(data("rfc7520-s5.1.jwe"), policy_for(frodo)), "jwe_alg_not_allowed");
+    auto d1 = jwe_decrypt(data("rfc7520-s5.1.jwe"), policy_for(frodo, true));
+    assert_ok(d1);
+    assert_string_equal(d1->plaintext.c_str(), text.c_str());
+    assert_string_equal(d1->kid.c_str(), "frodo.baggins@hobbiton.example");
+    const JweKeySet sam = keys_from(data("rfc7520-s6-enc.jwk"));
+    auto d2 = jwe_decrypt(data("rfc7520-s5.2.jwe"), policy_for(sam));
+    assert_ok(d2);
+    assert_string_equal(d2->plaintext.c_str(), text.c_str());
+    assert_true(d2->enc == JweEnc::A256GCM);
+    // Each token names its key: the other key is refused by kid, before any decryption.
+    assert_reason(jwe_decrypt(data("rfc7520-s5.2.jwe"), policy_for(frodo)), "jwe_unknown_kid");
+}
+
 // RFC 7520 §6: a JWS (PS256) inside a JWE (RSA-OAEP, A128GCM) — the shape of an encrypted ID
 // token. jws_verify decrypts, then verifies the inner signature with the signer's public key.
 void test_rfc7520_nested_jwt(void**) {
@@ -433,6 +452,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc7516_a1_rsa_oaep_a256gcm),
         cmocka_unit_test(test_rfc7516_a2_rsa1_5_only_when_enabled),
+        cmocka_unit_test(test_rfc7520_s5_1_and_5_2),
         cmocka_unit_test(test_rfc7520_nested_jwt),
         cmocka_unit_test(test_every_alg_and_enc_round_trips),
         cmocka_unit_test(test_header_is_authenticated),
