@@ -49,6 +49,7 @@ struct RequestState {
     // A back-channel logout POST: its body, read up to max_body.
     bool post = false;
     bool body_too_large = false;
+    std::size_t body_seen = 0; // bytes received, kept or not
     std::string body;
 };
 
@@ -383,8 +384,11 @@ MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn
     }
     if (st->post) {
         if (*upload_data_size != 0) {
-            // Read to the end even past the cap (so the answer reaches the client), keep nothing
-            // beyond it.
+            // Past the cap nothing is kept, and the rest is read so the 400 reaches the client;
+            // past four times the cap the sender is not a provider: the connection is dropped.
+            st->body_seen += *upload_data_size;
+            if (st->body_seen > 4 * s.options_.max_body)
+                return MHD_NO;
             const std::size_t room = s.options_.max_body - std::min(s.options_.max_body,
                                                                      st->body.size());
             if (*upload_data_size > room)

@@ -601,6 +601,10 @@ backchannel_refusals() {
     post_logout "$(head -c 40000 /dev/zero | tr '\0' a)"
     [ "$CODE" = 400 ] && grep -q "body too large" <<<"$BODY" || fail "HTTP $CODE: $BODY" ||
         return 1
+    # Past four times the cap the connection is dropped without an answer.
+    CODE=$(head -c 200000 /dev/zero | tr '\0' a | curl -s -o /dev/null -w '%{http_code}' \
+        --data-binary @- -H 'Content-Type: application/x-www-form-urlencoded' "$BCL_URL")
+    [ "$CODE" = 000 ] || fail "an oversized body got HTTP $CODE" || return 1
     [ ! -s "$LOGIND_CALLS" ] || fail "logind was called: $(cat "$LOGIND_CALLS")" || return 1
     # The valid token still works afterwards.
     post_logout "$LOGOUT_TOKEN"
