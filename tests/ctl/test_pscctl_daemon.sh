@@ -385,7 +385,14 @@ sessions_refused() {
     [ "$RC" != 0 ] && grep -q "session_unknown" <<<"$OUT" || fail "a forged ticket: $OUT" ||
         return 1
     session_call CloseSession s "$TICKET" # never opened
-    [ "$RC" != 0 ] && grep -q "session_unknown" <<<"$OUT" || fail "closed unopened: $OUT"
+    [ "$RC" != 0 ] && grep -q "session_unknown" <<<"$OUT" || fail "closed unopened: $OUT" ||
+        return 1
+    # Logout names a user or a session id, never both, never neither (pscctl cannot send that;
+    # a raw bus call can).
+    session_call Logout ss "" ""
+    [ "$RC" != 0 ] && grep -q "logout_args" <<<"$OUT" || fail "Logout(\"\", \"\"): $OUT" || return 1
+    session_call Logout ss claire some-id
+    [ "$RC" != 0 ] && grep -q "logout_args" <<<"$OUT" || fail "Logout(user, id): $OUT"
 }
 
 jwks_refresh_ok() {
