@@ -31,16 +31,24 @@ int fail(const char* what, const Error& e) {
     return 1;
 }
 
-// private_key_jwt: the relying party's public key (PEM SubjectPublicKeyInfo) as a one-key set.
-Result<JwkSet> load_client_keys(const std::string& path) {
+// A relying party's public key (PEM SubjectPublicKeyInfo); `what` names the option in errors.
+Result<EvpPkeyPtr> read_public_key(const std::string& path, const char* what) {
     auto data = read_file_checked(path, FileRules{.max_bytes = 64 * 1024});
     if (!data)
         return std::move(data).error();
     BioPtr bio(BIO_new_mem_buf(data->content.data(), static_cast<int>(data->content.size())));
     EvpPkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!key)
-        return make_error(Errc::config, "client_public_key", path + " holds no PEM public key");
-    return parse_jwks(testkeys::jwks_json({testkeys::public_jwk_json(key.get(), {})}));
+        return make_error(Errc::config, what, path + " holds no PEM public key");
+    return key;
+}
+
+// private_key_jwt: the relying party's public key as a one-key set.
+Result<JwkSet> load_client_keys(const std::string& path) {
+    auto key = read_public_key(path, "client_public_key");
+    if (!key)
+        return std::move(key).error();
+    return parse_jwks(testkeys::jwks_json({testkeys::public_jwk_json(key->get(), {})}));
 }
 
 std::string state_json(const Provider& p, const testing::TestCa& ca, const testing::CertKey& client,
@@ -100,16 +108,10 @@ Result<ProviderConfig> configure(MockOptions options) {
         cfg.client_keys = std::move(*keys);
     }
     if (!options.encrypt_to_file.empty()) {
-        auto data = read_file_checked(options.encrypt_to_file, FileRules{.max_bytes = 64 * 1024});
-        if (!data)
-            return std::move(data).error();
-        BioPtr bio(BIO_new_mem_buf(data->content.data(), static_cast<int>(data->content.size())));
-        cfg.encrypt_to.reset(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
-                                 : nullptr,
-                             EVP_PKEY_free);
-        if (!cfg.encrypt_to)
-            return make_error(Errc::config, "encrypt_to",
-                              options.encrypt_to_file + " holds no PEM public key");
+        auto key = read_public_key(options.encrypt_to_file, "encrypt_to");
+        if (!key)
+            return std::move(key).error();
+        cfg.encrypt_to.reset(key->release(), EVP_PKEY_free);
     }
     cfg.client_cert_subject = options.client_cert_subject.empty() ? "CN=" + options.client_id
                                                                   : options.client_cert_subject;
