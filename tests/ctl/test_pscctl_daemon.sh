@@ -668,6 +668,16 @@ EOF
     session_call CloseSession s "$TICKET"
 }
 
+# A provider without end_session_endpoint (the fourth stack's mock-psc): pscctl logout says so
+# for the session and exits 1; the session stays open and can be closed.
+logout_no_endpoint() {
+    open_session c41 || return 1
+    ctl logout claire
+    expect 1 "logout_no_endpoint" || return 1
+    session_call CloseSession s "$TICKET"
+    [ "$RC" = 0 ] || fail "CloseSession: $OUT"
+}
+
 # backchannel_logout_action = none (the default): the path is not served (501).
 backchannel_disabled() {
     backchannel_url || return 1
@@ -728,7 +738,8 @@ run_some_cases encrypted_login_logout encrypted_wrong_kid encrypted_bad_tag encr
 stack_stop
 rm -rf "$ENC_DIR"
 
-# A fourth stack: back-channel logout with a stand-in logind on the bus.
+# A fourth stack: back-channel logout with a stand-in logind on the bus; this provider has no
+# end_session_endpoint.
 stack_init
 stack_config_extra <<EOF
 [callback]
@@ -737,10 +748,10 @@ backchannel_logout_action = lock
 [service:psc-code]
 flows = code
 EOF
-stack_start
+stack_start --no-end-session
 stack_wait_ready
 trap 'kill "${LOGIND_PID:-}" 2>/dev/null; stack_stop' EXIT
 start_fake_logind
 run_cases backchannel_lock backchannel_refusals backchannel_no_logind_session \
-    backchannel_terminate
+    backchannel_terminate logout_no_endpoint
 kill "$LOGIND_PID" 2>/dev/null

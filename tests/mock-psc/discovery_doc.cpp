@@ -43,7 +43,8 @@ ServerResponse Provider::discovery(bool wrong_issuer) const {
     json_set(d, "token_endpoint", oidc + "/token");
     json_set(d, "introspection_endpoint", oidc + "/token/introspect");
     json_set(d, "userinfo_endpoint", oidc + "/userinfo");
-    json_set(d, "end_session_endpoint", oidc + "/logout");
+    if (!cfg_.options.no_end_session)
+        json_set(d, "end_session_endpoint", oidc + "/logout");
     json_set(d, "jwks_uri", oidc + "/certs");
     json_set(d, "check_session_iframe", oidc + "/login-status-iframe.html");
     json_set(d, "device_authorization_endpoint", oidc + "/auth/device");

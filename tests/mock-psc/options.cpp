@@ -165,6 +165,7 @@ const std::map<std::string_view, FlagSetter>& bool_flags() {
         {"--standard-discovery", [](MockOptions& o) { o.standard_discovery = true; }},
         {"--es256", [](MockOptions& o) { o.es256 = true; }},
         {"--pkce-optional", [](MockOptions& o) { o.pkce_required = false; }},
+        {"--no-end-session", [](MockOptions& o) { o.no_end_session = true; }},
         {"--exit-with-parent", [](MockOptions& o) { o.exit_with_parent = true; }},
     };
     return flags;
@@ -190,6 +191,7 @@ const char* usage_text() noexcept {
            "  --standard-discovery         also answer /.well-known/openid-configuration\n"
            "  --es256                      sign ID tokens with ES256 instead of RS256\n"
            "  --pkce-optional              accept authorization requests without PKCE\n"
+           "  --no-end-session             discovery names no end_session_endpoint\n"
            "  --fault NAME[:next|all][@ENDPOINT]   arm a fault (repeatable)\n"
            "  --public-host NAME           URLs and certificate name NAME (listening on\n"
            "                               127.0.0.1): reachable only through a proxy\n"

@@ -43,6 +43,7 @@ struct MockOptions {
     bool standard_discovery = false;
     bool es256 = false;
     bool pkce_required = true;
+    bool no_end_session = false; // discovery names no end_session_endpoint (a provider without)
     bool exit_with_parent = false; // tests: PR_SET_PDEATHSIG, no orphan if a test crashes
     std::vector<ArmedFault> faults;
 };

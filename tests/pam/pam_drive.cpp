@@ -13,6 +13,8 @@
 // "!fail") makes the conversation fail, as Ctrl-C does in a real application.
 // --switch-user sets PAM_USER after auth (an application that changed its mind about the user);
 // "-" sets it to the empty string.
+// Operations: auth, account, setcred, session, close; "hold" prints HOLD and waits for a line on
+// stdin; "unset-user" empties PAM_USER (an application that lost it between two calls).
 // pam_syslog lines go to stderr as "SYSLOG: …" (libpam's __syslog_chk is interposed below).
 // Exit status: 0 when every operation returned PAM_SUCCESS, else 1; 2 on a usage error.
 #include <cstdarg>
@@ -164,6 +166,8 @@ int run_op(pam_handle_t* pamh, const std::string& op) {
     }
     if (op == "close")
         return pam_close_session(pamh, 0);
+    if (op == "unset-user") // an application that lost PAM_USER between two PAM calls
+        return pam_set_item(pamh, PAM_USER, "");
     if (op == "hold") { // the test looks at the open session, then sends a line to go on
         std::printf("HOLD\n");
         char line[64];

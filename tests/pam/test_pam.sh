@@ -707,6 +707,13 @@ EOF
     drive_wait
     expect_result close PAM_SESSION_ERR
     expect_syslog 'session_unknown'
+    # PAM_USER lost between open and close: the close fails (logged), it does not pretend.
+    ciba_approve
+    drive rec3 rec claire --ops auth,session,unset-user,close
+    drive_wait
+    expect_result session PAM_SUCCESS
+    expect_result close PAM_SESSION_ERR
+    expect_syslog 'Failed to close the session: no PAM_USER'
     pass "session recorded while open, listed without its token; closing it logs out at the provider"
 }
 
