@@ -617,6 +617,9 @@ CallbackReply LoginEngine::on_request(std::string_view target) {
 
 namespace {
 
+// The JWKS waiter slot of a back-channel refetch (logins use their ids from 1, a refresh 0).
+constexpr std::uint64_t kBackchannelWaiter = ~std::uint64_t{0};
+
 BackchannelReply backchannel_refusal(const Error& e) {
     // Back-Channel Logout §2.8: 400 with an OAuth-style error; the reason token, never input.
     return {400, R"({"error":"invalid_request","error_description":")" + e.reason + "\"}"};
@@ -660,8 +663,13 @@ BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
     pol.json_max_depth = cfg.limits.json_max_depth;
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     auto t = validate_logout_token(trim(*token), provider.jwks().keys(), pol, now);
-    if (!t)
+    if (!t) {
+        // The provider may have rotated its keys: this token is refused (the answer cannot wait
+        // for a fetch), but one rate-limited refetch lets the next ones verify.
+        if (t.error().reason == "jws_unknown_kid")
+            (void)gen_->provider->refetch_keys(kBackchannelWaiter, [](Status) {});
         return refuse(std::move(t).error());
+    }
     const std::int64_t forget_at =
         t->iat + cfg.provider.max_token_age.count() + 2 * cfg.provider.clock_skew.count();
     if (!logout_jtis_.remember(t->iss, t->jti, forget_at, now))

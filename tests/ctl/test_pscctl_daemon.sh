@@ -668,6 +668,38 @@ EOF
     session_call CloseSession s "$TICKET"
 }
 
+# The provider rotated its signing key: the first logout token with the new kid is refused (the
+# answer cannot wait), the daemon refetches the keys at once, and the next token ends the session.
+backchannel_key_rotation() {
+    open_session c51 || return 1
+    backchannel_url || return 1
+    : >"$LOGIND_CALLS"
+    sleep 1.2 # past [limits] jwks_refetch_interval = 1 s since the last JWKS fetch
+    local before
+    before=$(mock_requests certs)
+    mint_logout rotate_key && post_logout "$LOGOUT_TOKEN" && expect_refused_400 jws_unknown_kid ||
+        return 1
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ "$(mock_requests certs)" -gt "$before" ] && break
+        sleep 0.1
+    done
+    [ "$(mock_requests certs)" -gt "$before" ] || fail "no JWKS refetch" || return 1
+    # The fetch was answered; the daemon takes the keys within moments (slower under ASan).
+    for ((i = 0; i < 30; i++)); do
+        mint_logout && post_logout "$LOGOUT_TOKEN" || return 1
+        [ "$CODE" = 200 ] && break
+        sleep 0.1
+    done
+    [ "$CODE" = 200 ] || fail "after the refetch: HTTP $CODE: $BODY" || return 1
+    for ((i = 0; i < 50; i++)); do
+        grep -qx "LockSession c51" "$LOGIND_CALLS" && break
+        sleep 0.1
+    done
+    grep -qx "LockSession c51" "$LOGIND_CALLS" || fail "logind was not asked" || return 1
+    session_call CloseSession s "$TICKET"
+}
+
 # A provider without end_session_endpoint (the fourth stack's mock-psc): pscctl logout says so
 # for the session and exits 1; the session stays open and can be closed.
 logout_no_endpoint() {
@@ -747,11 +779,14 @@ backchannel_logout_action = lock
 
 [service:psc-code]
 flows = code
+
+[limits]
+jwks_refetch_interval = 1s
 EOF
 stack_start --no-end-session
 stack_wait_ready
 trap 'kill "${LOGIND_PID:-}" 2>/dev/null; stack_stop' EXIT
 start_fake_logind
 run_cases backchannel_lock backchannel_refusals backchannel_no_logind_session \
-    backchannel_terminate logout_no_endpoint
+    backchannel_key_rotation backchannel_terminate logout_no_endpoint
 kill "$LOGIND_PID" 2>/dev/null

@@ -189,7 +189,8 @@ ServerResponse Provider::control_log() const {
 }
 
 // Back-Channel Logout 1.0 §2.4: iss, aud, iat, exp, jti, events, sid and sub. Faults: no_events,
-// with_nonce, replay_jti (the jti of the previous token), bad_signature, sub_only (no sid).
+// with_nonce, replay_jti (the jti of the previous token), bad_signature, sub_only (no sid),
+// rotate_key (the signing key is rotated first, as key_rotation does for ID tokens).
 ServerResponse Provider::control_logout_token(const json_object* body) {
     const std::string idnat = optional_string(body, "idnat");
     const std::string fault = optional_string(body, "fault");
@@ -197,6 +198,9 @@ ServerResponse Provider::control_logout_token(const json_object* body) {
     const Identity* who = identity(idnat);
     if (sid == last_sid_.end() || !who)
         return control_error(400, "control_logout_token", "no session for this idnat yet");
+    if (fault == "rotate_key")
+        if (auto st = signer_.rotate(); !st)
+            return control_error(st.error());
     auto jti = random_token(16);
     if (!jti)
         return control_error(jti.error());
