@@ -296,13 +296,17 @@ ciba_script() {
     case $out in *'"error"'*) fail "mock refused $1: $out" || return 1 ;; esac
 }
 
-# A code-flow login through the bus client and the listener; TICKET is the session ticket of its
-# outcome.
-ticket_login() {
+# A code-flow login as claire through the bus client and the listener; its outcome in REPLY.
+code_login() {
     must_start claire psc-code code || return 1
     browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
         return 1
     client_cmd "wait 20000" || return 1
+}
+
+# The same, successful; TICKET is the session ticket of its outcome.
+ticket_login() {
+    code_login || return 1
     expect_done claire "$STACK_MEDECIN" || return 1
     TICKET=$(sed -n 's/.* ticket=\([^ ]*\).*/\1/p' <<<"$REPLY")
     [ -n "$TICKET" ] || fail "no session ticket in: $REPLY"
@@ -437,6 +441,13 @@ status_provider_not_ready() {
         expect 1 "  discovery: not loaded, 1 failed load(s), retrying in "
 }
 
+# psc-authd restarted on the current configuration (after stack_config_extra), ready again.
+restart_daemon() {
+    stack_stop_daemon
+    stack_start_daemon
+    stack_wait_ready
+}
+
 # ---- Encrypted ID tokens (JWE): mock-psc signs, then encrypts to the client's public key ----
 
 # The RP's decryption key, made at test time: a PEM and the same key as a JWK with a kid.
@@ -455,10 +466,7 @@ enc_fault() {
     local out
     out=$(mock_control "{\"fault\":\"$1\",\"scope\":\"next\"}")
     case $out in *'"error"'*) fail "mock refused $1: $out" || return 1 ;; esac
-    must_start claire psc-code code || return 1
-    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
-        return 1
-    client_cmd "wait 20000" || return 1
+    code_login || return 1
     expect_error Invalid "$2"
 }
 
@@ -486,13 +494,8 @@ encrypted_without_key() {
 [service:psc-code]
 flows = code
 EOF
-    stack_stop_daemon
-    stack_start_daemon
-    stack_wait_ready
-    must_start claire psc-code code || return 1
-    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
-        return 1
-    client_cmd "wait 20000" || return 1
+    restart_daemon
+    code_login || return 1
     expect_error Invalid jwe_no_key
 }
 
@@ -646,9 +649,7 @@ backchannel_logout_action = terminate
 [service:psc-code]
 flows = code
 EOF
-    stack_stop_daemon
-    stack_start_daemon
-    stack_wait_ready
+    restart_daemon
     : >"$LOGIND_CALLS"
     open_session c31 || return 1
     local first=$TICKET
