@@ -399,4 +399,16 @@ std::string_view to_string(ConfirmCode c) noexcept {
     return "auto";
 }
 
+std::string_view to_string(MappingSource s) noexcept {
+    switch (s) {
+    case MappingSource::template_:
+        return "template";
+    case MappingSource::ldap:
+        return "ldap";
+    case MappingSource::file:
+        break;
+    }
+    return "file";
+}
+
 } // namespace psc

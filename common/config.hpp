@@ -50,6 +50,8 @@ enum class AuthMode { card, mobile };
 enum class ConfirmCode { automatic, always, never };
 // What a back-channel logout does to the matching local sessions (through systemd-logind).
 enum class BackchannelAction { none, lock, terminate };
+// Where the account ↔ idNat mapping comes from (design §4).
+enum class MappingSource { file, template_, ldap };
 
 [[nodiscard]] std::string_view to_string(Profile p) noexcept;
 [[nodiscard]] std::string_view to_string(TokenAuthMethod m) noexcept;
@@ -58,6 +60,7 @@ enum class BackchannelAction { none, lock, terminate };
 [[nodiscard]] std::string_view to_string(CibaChannel c) noexcept;
 [[nodiscard]] std::string_view to_string(AuthMode m) noexcept;
 [[nodiscard]] std::string_view to_string(ConfirmCode c) noexcept;
+[[nodiscard]] std::string_view to_string(MappingSource s) noexcept;
 
 using Seconds = std::chrono::seconds;
 
@@ -146,10 +149,31 @@ struct AuthzRules {
     std::optional<AuthMode> require_auth_mode;
 };
 
+// [mapping] source = ldap: the directory entry that holds the idNat names the account.
+struct LdapConfig {
+    std::vector<std::string> uris;   // tried in order; ldap:// always with StartTLS
+    std::string base;
+    std::string filter;              // with {idnat}; empty: (<idnat_attribute>={idnat})
+    std::string idnat_attribute;     // e.g. employeeNumber
+    std::string user_attribute = "uid";
+    std::string ca_file;             // trust anchors for the directory's certificate
+    std::string bind_dn;             // empty: anonymous
+    std::string bind_password_file;  // root-only, with bind_dn
+    Seconds timeout{5};              // connect, bind and each search
+    Seconds cache_ttl{60};           // answers (mapped or not) kept this long; 0: none
+
+    // The search filter template: {idnat} stands for the escaped value (RFC 4515).
+    [[nodiscard]] std::string effective_filter() const {
+        return filter.empty() ? "(" + idnat_attribute + "={idnat})" : filter;
+    }
+};
+
 struct MappingConfig {
+    MappingSource source = MappingSource::file;
+    LdapConfig ldap;
     std::string identity_claim = "sub";
     std::string map_file = "/etc/psc-login/users.map";
-    std::string username_template; // non-empty: used instead of map_file
+    std::string username_template; // source = template (set alone, it selects it)
     std::string alias_claim;       // PSC: otherIds (ADELI→RPPS migrations)
     std::uint32_t min_uid = 1000;
     std::vector<std::string> allow_system_users;

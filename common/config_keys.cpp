@@ -349,6 +349,84 @@ Status set_template(Config& c, Sv key, Sv v) {
     return {};
 }
 
+Status set_source(Config& c, Sv key, Sv v) {
+    static constexpr std::array<std::pair<std::string_view, MappingSource>, 3> kNames = {
+        {{"file", MappingSource::file},
+         {"template", MappingSource::template_},
+         {"ldap", MappingSource::ldap}}};
+    if (v == "sssd")
+        return make_error(Errc::config, "source_unsupported",
+                          std::string(key) +
+                              " = sssd is not available in this version: use source = ldap "
+                              "with the directory SSSD reads");
+    return assign(parse_enum(key, v, kNames, "file, template or ldap"), c.mapping.source);
+}
+
+// An LDAP attribute description: a name (RFC 4512 descr) or a numeric OID.
+Status check_ldap_attribute(Sv key, Sv v) {
+    bool ok = !v.empty() && v.size() <= 64;
+    const bool oid = ok && std::isdigit(static_cast<unsigned char>(v.front()));
+    for (std::size_t i = 0; ok && i < v.size(); ++i) {
+        const auto ch = static_cast<unsigned char>(v[i]);
+        ok = oid ? (std::isdigit(ch) || ch == '.')
+                 : (std::isalnum(ch) || (ch == '-' && i > 0));
+    }
+    if (!ok || (!oid && !std::isalpha(static_cast<unsigned char>(v.front()))))
+        return make_error(Errc::config, "ldap_attribute",
+                          std::string(key) + " " + q(v) +
+                              " is not an LDAP attribute name (letters, digits, '-'; or an OID)");
+    return {};
+}
+
+// ldap_filter: one parenthesised filter holding {idnat}, parentheses balanced, no other braces.
+Status check_ldap_filter(Sv key, Sv v) {
+    auto bad = [&](std::string_view why) {
+        return make_error(Errc::config, "ldap_filter",
+                          std::string(key) + " " + q(v) + ": " + std::string(why));
+    };
+    if (v.size() < 2 || v.front() != '(' || v.back() != ')')
+        return bad("must be one filter in parentheses, e.g. (employeeNumber={idnat})");
+    if (v.find("{idnat}") == Sv::npos)
+        return bad("must contain {idnat}, where the escaped idNat goes");
+    int depth = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char ch = v[i];
+        if (ch == '(')
+            ++depth;
+        else if (ch == ')' && --depth < 0)
+            return bad("unbalanced parentheses");
+        else if (ch == '{' && v.substr(i, 7) != "{idnat}")
+            return bad("the only placeholder is {idnat}");
+        else if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+            return bad("control characters are not allowed");
+        if (depth == 0 && i + 1 < v.size())
+            return bad("must be one filter: wrap several in (&...)");
+    }
+    if (depth != 0)
+        return bad("unbalanced parentheses");
+    return {};
+}
+
+Status set_ldap_uris(Config& c, Sv key, Sv v) {
+    auto uris = split_ws(v);
+    if (uris.empty())
+        return make_error(Errc::config, "empty_value", std::string(key) + " must name a server");
+    for (const auto& u : uris) {
+        const bool scheme = u.rfind("ldap://", 0) == 0 || u.rfind("ldaps://", 0) == 0 ||
+                            u.rfind("ldapi://", 0) == 0;
+        const bool clean = std::none_of(u.begin(), u.end(), [](char ch) {
+            return static_cast<unsigned char>(ch) < 0x21 || ch == 0x7f || ch == ',';
+        });
+        if (!scheme || !clean)
+            return make_error(Errc::config, "ldap_uri",
+                              std::string(key) + " " + q(u) +
+                                  " is not an LDAP address: ldaps://host[:port], ldap://host[:port] "
+                                  "(StartTLS) or ldapi://");
+    }
+    c.mapping.ldap.uris = std::move(uris);
+    return {};
+}
+
 Status set_system_users(Config& c, Sv key, Sv v) {
     auto n = split_ws(v);
     PSC_TRY(check_user_names(key, n));
@@ -554,6 +632,69 @@ const KeyDef kKeys[] = {
      },
      nullptr},
     {"mapping", "username_template", set_template, nullptr},
+    {"mapping", "source", set_source, nullptr},
+    {"mapping", "ldap_uri", set_ldap_uris, nullptr},
+    {"mapping", "ldap_base",
+     [](Config& c, Sv k, Sv v) -> Status {
+         if (v.empty() || v.find('\n') != Sv::npos)
+             return make_error(Errc::config, "empty_value", std::string(k) + " must name a DN");
+         c.mapping.ldap.base = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_filter",
+     [](Config& c, Sv k, Sv v) -> Status {
+         PSC_TRY(check_ldap_filter(k, v));
+         c.mapping.ldap.filter = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_idnat_attribute",
+     [](Config& c, Sv k, Sv v) -> Status {
+         PSC_TRY(check_ldap_attribute(k, v));
+         c.mapping.ldap.idnat_attribute = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_user_attribute",
+     [](Config& c, Sv k, Sv v) -> Status {
+         PSC_TRY(check_ldap_attribute(k, v));
+         c.mapping.ldap.user_attribute = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_ca_file",
+     [](Config& c, Sv k, Sv v) -> Status {
+         PSC_TRY(check_config_path(k, v));
+         c.mapping.ldap.ca_file = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_bind_dn",
+     [](Config& c, Sv k, Sv v) -> Status {
+         if (v.empty())
+             return make_error(Errc::config, "empty_value", std::string(k) + " must name a DN");
+         c.mapping.ldap.bind_dn = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_bind_password_file",
+     [](Config& c, Sv k, Sv v) -> Status {
+         PSC_TRY(check_config_path(k, v));
+         c.mapping.ldap.bind_password_file = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "ldap_timeout",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_duration(k, v, seconds(1), minutes(1)), c.mapping.ldap.timeout);
+     },
+     nullptr},
+    {"mapping", "ldap_cache_ttl",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_duration(k, v, seconds(0), hours(1)), c.mapping.ldap.cache_ttl);
+     },
+     nullptr},
     {"mapping", "alias_claim",
      [](Config& c, Sv k, Sv v) -> Status {
          PSC_TRY(check_claim(k, v, true));

@@ -180,6 +180,60 @@ void check_rules(LoadState& st) {
     }
 }
 
+// [mapping] source and the keys that belong to each source: a key of another source is a
+// mistake (it would be silently ignored), never dropped.
+void check_mapping_source(LoadState& st) {
+    auto& m = st.cfg.mapping;
+    const bool source_set = set_explicitly(st, "mapping", "source");
+    if (!source_set && !m.username_template.empty() &&
+        set_explicitly(st, "mapping", "map_file")) {
+        error_at(st, "mapping", "username_template", "mapping_conflict",
+                 "map_file and username_template are exclusive: set only one");
+        return;
+    }
+    if (!source_set && !m.username_template.empty())
+        m.source = MappingSource::template_; // username_template alone selects it
+    if (m.source != MappingSource::file && set_explicitly(st, "mapping", "map_file"))
+        error_at(st, "mapping", "map_file", "mapping_conflict",
+                 "map_file is read only with source = file (source is " +
+                     std::string(to_string(m.source)) + ")");
+    if (m.source == MappingSource::file && !m.username_template.empty())
+        error_at(st, "mapping", "username_template", "mapping_conflict",
+                 "username_template is used only with source = template");
+    if (m.source == MappingSource::ldap && !m.username_template.empty())
+        error_at(st, "mapping", "username_template", "mapping_conflict",
+                 "username_template is used only with source = template");
+    if (m.source == MappingSource::template_ && m.username_template.empty())
+        error_at(st, "mapping", "username_template", "missing_username_template",
+                 "source = template needs username_template (e.g. psc-{rpps})");
+    static constexpr std::string_view kLdapKeys[] = {
+        "ldap_uri",     "ldap_base",    "ldap_filter",             "ldap_idnat_attribute",
+        "ldap_user_attribute", "ldap_ca_file", "ldap_bind_dn", "ldap_bind_password_file",
+        "ldap_timeout", "ldap_cache_ttl"};
+    if (m.source != MappingSource::ldap) {
+        for (std::string_view key : kLdapKeys)
+            if (set_explicitly(st, "mapping", key))
+                error_at(st, "mapping", key, "ldap_without_source",
+                         std::string(key) + " is read only with source = ldap");
+        return;
+    }
+    const auto& l = m.ldap;
+    const std::pair<bool, std::string_view> required[] = {
+        {l.uris.empty(), "ldap_uri"},
+        {l.base.empty(), "ldap_base"},
+        {l.idnat_attribute.empty(), "ldap_idnat_attribute"},
+    };
+    for (const auto& [missing, key] : required)
+        if (missing)
+            error_at(st, "mapping", key, "ldap_incomplete",
+                     "source = ldap needs " + std::string(key));
+    if (l.bind_dn.empty() != l.bind_password_file.empty())
+        error_at(st, "mapping", l.bind_dn.empty() ? "ldap_bind_password_file" : "ldap_bind_dn",
+                 "ldap_bind_incomplete",
+                 "ldap_bind_dn and ldap_bind_password_file must be set together (neither: "
+                 "anonymous search)");
+}
+
 void check_misc(LoadState& st) {
     const auto& c = st.cfg;
     if (c.callback.tls_cert.empty() != c.callback.tls_key.empty())
@@ -187,9 +241,7 @@ void check_misc(LoadState& st) {
                  c.callback.tls_cert.empty() ? "callback_tls_key" : "callback_tls_cert",
                  "callback_tls_incomplete",
                  "callback_tls_cert and callback_tls_key must be set together");
-    if (set_explicitly(st, "mapping", "map_file") && !c.mapping.username_template.empty())
-        error_at(st, "mapping", "username_template", "mapping_conflict",
-                 "map_file and username_template are exclusive: set only one");
+    check_mapping_source(st);
     if (c.provider.http_connect_timeout > c.provider.http_timeout)
         error_at(st, "provider", "http_connect_timeout", "http_timeouts",
                  "http_connect_timeout is longer than http_timeout");
@@ -258,6 +310,9 @@ void check_config_files(LoadState& st, uid_t owner) {
     check_file(st, "provider", "jwks_file", p.jwks_file, false, owner);
     check_file(st, "provider", "metadata_file", p.metadata_file, false, owner);
     check_file(st, "callback", "callback_tls_cert", st.cfg.callback.tls_cert, false, owner);
+    const auto& l = st.cfg.mapping.ldap;
+    check_file(st, "mapping", "ldap_bind_password_file", l.bind_password_file, true, owner);
+    check_file(st, "mapping", "ldap_ca_file", l.ca_file, false, owner);
 }
 
 } // namespace psc::config_detail

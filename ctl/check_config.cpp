@@ -25,22 +25,25 @@ struct Args {
     std::optional<std::string> service;
     std::string pam_dir = "/etc/pam.d";
     bool json = false;
+    bool online = false;
 };
 
 void usage(std::FILE* out) {
     std::fputs("Usage: pscctl check-config [--config PATH] [--service NAME] [--pam-dir DIR]\n"
-               "                          [--json]\n\n"
+               "                          [--online] [--json]\n\n"
                "Checks psc-login.conf and its drop-ins like psc-authd does, then what they\n"
                "depend on here: a PAM service file for each [service:NAME] (in DIR, default\n"
                "/etc/pam.d), the map file and its accounts, the client certificate and key,\n"
-               "the CA file.\n"
+               "the CA file. With --online and source = ldap: binds to the directory and runs\n"
+               "one search, as psc-authd would.\n"
                "Exit status: 0 valid, 1 invalid, 2 bad usage.\n",
                out);
 }
 
 // Returns the exit code for bad usage or --help, or nullopt when the arguments are fine.
 std::optional<int> parse_check_args(int argc, char** argv, Args& args) {
-    const auto a = parse_args(argc, argv, {"--config", "--service", "--pam-dir"}, {"--json"});
+    const auto a = parse_args(argc, argv, {"--config", "--service", "--pam-dir"},
+                              {"--json", "--online"});
     if (a.help) {
         usage(stdout);
         return kExitOk;
@@ -61,6 +64,7 @@ std::optional<int> parse_check_args(int argc, char** argv, Args& args) {
     args.service = service;
     args.pam_dir = pam_dir.value_or(args.pam_dir);
     args.json = has_flag(a, "--json");
+    args.online = has_flag(a, "--online");
     return std::nullopt;
 }
 
@@ -290,6 +294,7 @@ int cmd_check_config(int argc, char** argv) {
     dopts.pam_dir = args.pam_dir;
     dopts.trusted_owner = opts.trusted_owner;
     dopts.now = std::time(nullptr);
+    dopts.online = args.online;
     std::vector<std::string> notes;
     const auto findings = deploy_checks(*cfg, dopts, notes);
     if (args.json) {

@@ -3,6 +3,7 @@
 #include "jwe.hpp"
 
 #include "decision.hpp"
+#include "directory.hpp"
 #include "file_io.hpp"
 #include "map_file.hpp"
 #include "strutil.hpp"
@@ -32,8 +33,57 @@ void check_services(const Config& cfg, const DeployCheckOptions& o, std::vector<
     }
 }
 
+// A CA bundle (ca_file, ldap_ca_file): readable as the daemon reads it and holding certificates.
+void check_ca_file(std::string_view key, const std::string& path, const DeployCheckOptions& o,
+                   std::vector<Finding>& out, std::vector<std::string>& notes) {
+    if (path.empty())
+        return;
+    FileRules rules;
+    rules.required_owner = static_cast<long>(o.trusted_owner);
+    rules.refuse_group_world_writable = true;
+    auto f = read_file_checked(path, rules);
+    if (!f)
+        return; // the loader reported the file itself
+    auto n = check_ca_pem(f->content, path);
+    if (!n)
+        out.push_back(error_at("", n.error()));
+    else
+        notes.push_back(std::string(key) + " " + path + ": " + std::to_string(*n) +
+                        " certificate(s)");
+}
+
+// source = ldap: the password file and CA as psc-authd reads them; online, one bind and one
+// search (an account name no directory holds: the base, the filter and the rights are tried).
+void check_directory(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
+                     std::vector<std::string>& notes) {
+    const LdapConfig& l = cfg.mapping.ldap;
+    check_ca_file("ldap_ca_file", l.ca_file, o, out, notes);
+    auto password = read_ldap_bind_password(l, o.trusted_owner);
+    if (!password) {
+        out.push_back(error_at("", password.error()));
+        return;
+    }
+    std::string uris;
+    for (const auto& u : l.uris)
+        uris += (uris.empty() ? "" : " ") + u;
+    notes.push_back("ldap " + uris + ": base " + l.base + ", filter " + l.effective_filter() +
+                    ", account in " + l.user_attribute +
+                    (l.bind_dn.empty() ? ", anonymous" : ", bind as " + l.bind_dn));
+    if (!o.online)
+        return;
+    LdapDirectory dir(l, std::move(*password));
+    auto r = dir.search(ldap_user_filter(l, "psc-login-check"));
+    if (!r) {
+        out.push_back(error_at("", r.error()));
+        return;
+    }
+    notes.push_back("ldap online: " + dir.where() + " answered a search");
+}
+
 void check_map(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
                std::vector<std::string>& notes) {
+    if (cfg.mapping.source == MappingSource::ldap)
+        return check_directory(cfg, o, out, notes);
     if (!cfg.mapping.username_template.empty()) {
         notes.push_back("username_template " + describe_username_template(cfg.mapping.username_template));
         return;
@@ -123,20 +173,7 @@ void check_decryption_key(const Config& cfg, const DeployCheckOptions& o,
 
 void check_ca(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
               std::vector<std::string>& notes) {
-    const std::string& path = cfg.provider.ca_file;
-    if (path.empty())
-        return;
-    FileRules rules;
-    rules.required_owner = static_cast<long>(o.trusted_owner);
-    rules.refuse_group_world_writable = true;
-    auto f = read_file_checked(path, rules);
-    if (!f)
-        return; // the loader reported the file itself
-    auto n = check_ca_pem(f->content, path);
-    if (!n)
-        out.push_back(error_at("", n.error()));
-    else
-        notes.push_back("ca_file " + path + ": " + std::to_string(*n) + " certificate(s)");
+    check_ca_file("ca_file", cfg.provider.ca_file, o, out, notes);
 }
 
 } // namespace

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// pscctl map IDNAT: offline, from the configuration, the local account(s) an idNat may log in to
-// (map_file or username_template, design §4) and whether each passes psc-authd's own decision
+// pscctl map IDNAT: from the configuration, the local account(s) an idNat may log in to
+// (map_file, username_template, or with source = ldap the directory itself, searched as psc-authd
+// searches it, design §4) and whether each passes psc-authd's own decision
 // (decision/decision.hpp): a managed account (exists, not a system account unless allowed, named
 // by the mapping), the identity check and allow_idnat. UserInfo-based rules (professions,
 // categories, auth mode) cannot be judged offline and are only listed.
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "decision.hpp"
+#include "directory.hpp"
 #include "map_file.hpp"
 #include "output.hpp"
 #include "strutil.hpp"
@@ -25,7 +27,7 @@ namespace {
 constexpr const char* kUsage =
     "Usage: pscctl map IDNAT [--service NAME] [--config PATH] [--json]\n\n"
     "Shows which local account(s) the configuration gives this idNat and whether each\n"
-    "passes the account rules.\n"
+    "passes the account rules. With source = ldap, the directory is asked.\n"
     "Exit status: 0 at least one usable account, 1 none, 2 bad usage or unreadable map.\n";
 
 // Where the candidates came from: "map_file" or "username_template", and what (the file, or the
@@ -34,20 +36,46 @@ struct Source {
     std::string kind, detail;
 };
 
-// The candidate accounts, and the map they came from (when a map file is the source).
+// The mapping source as psc-authd reads it: the map file, the template, or the directory.
+struct Mapping {
+    std::optional<UserMap> map;
+    std::unique_ptr<LdapDirectory> directory;
+};
+
+// The candidate accounts (source = ldap: every account an entry holding the idNat names).
 Result<std::vector<std::string>> candidates(const Config& cfg, const std::string& idnat,
-                                            std::optional<UserMap>& map, Source& source) {
-    const std::string& tmpl = cfg.mapping.username_template;
-    if (!tmpl.empty()) {
-        source = {"username_template", describe_username_template(tmpl)};
-        return mapped_accounts(nullptr, tmpl, idnat);
+                                            Mapping& mapping, Source& source) {
+    switch (cfg.mapping.source) {
+    case MappingSource::template_:
+        source = {"username_template", describe_username_template(cfg.mapping.username_template)};
+        return mapped_accounts(nullptr, cfg.mapping.username_template, idnat);
+    case MappingSource::ldap: {
+        const LdapConfig& l = cfg.mapping.ldap;
+        source = {"ldap", l.uris.empty() ? "" : l.uris.front() + " (" + l.base + ")"};
+        auto password = read_ldap_bind_password(l, ::geteuid());
+        if (!password)
+            return std::move(password).error();
+        mapping.directory = std::make_unique<LdapDirectory>(l, std::move(*password));
+        auto entries = directory_entries_for(*mapping.directory, l, idnat);
+        if (!entries)
+            return std::move(entries).error();
+        source.detail = mapping.directory->where();
+        std::vector<std::string> accounts;
+        for (const auto& e : *entries)
+            for (const auto& u : e.users)
+                if (std::find(accounts.begin(), accounts.end(), u) == accounts.end())
+                    accounts.push_back(u);
+        return accounts;
+    }
+    case MappingSource::file:
+        break;
     }
     source = {"map_file", cfg.mapping.map_file};
     auto m = read_user_map(cfg.mapping.map_file, ::geteuid());
     if (!m)
         return std::move(m).error();
-    map = std::move(*m);
-    return mapped_accounts(&*map, {}, idnat);
+    mapping.map = std::move(*m);
+    return mapped_accounts(&*mapping.map, {}, idnat);
 }
 
 // One candidate's verdict.
@@ -123,15 +151,26 @@ void print_offline_rules(const DecisionRules& r) {
 }
 
 // One candidate through both steps of the decision, as psc-authd would run them.
-Result<Decision> judge(const Config& cfg, const UserMap* map, const std::string& account,
+Result<Decision> judge(const Config& cfg, Mapping& mapping, const std::string& account,
                        const std::string& idnat, DecisionRules rules) {
     AccountFacts facts;
     auto local = NssUserDb().lookup(account);
     if (!local)
         return std::move(local).error();
     facts.local = *local;
-    facts.idnat = mapped_idnat(map, cfg.mapping.username_template, account);
-    facts.source = cfg.mapping.username_template.empty() ? "map" : "template";
+    // Root, system and missing accounts: psc-authd never asks the mapping about them.
+    if (auto st = account_eligible(account, facts, account_rules(cfg)); !st)
+        return std::move(st).error();
+    facts.source = std::string(to_string(cfg.mapping.source));
+    if (mapping.directory) {
+        auto m = directory_account_idnat(*mapping.directory, cfg.mapping.ldap, account);
+        if (!m)
+            return std::move(m).error();
+        facts.idnat = m->idnat;
+    } else {
+        facts.idnat = mapped_idnat(mapping.map ? &*mapping.map : nullptr,
+                                   cfg.mapping.username_template, account);
+    }
     auto managed = managed_account(account, facts, account_rules(cfg));
     if (!managed)
         return std::move(managed).error();
@@ -145,7 +184,10 @@ Result<Decision> judge(const Config& cfg, const UserMap* map, const std::string&
 
 void print_report(const Source& src, const std::vector<Verdict>& verdicts, const std::string& idnat,
                   const DecisionRules& rules) {
-    if (src.kind == "username_template") {
+    if (src.kind == "ldap") {
+        std::printf("source: ldap %s: %zu account(s) hold this idNat\n", src.detail.c_str(),
+                    verdicts.size());
+    } else if (src.kind == "username_template") {
         std::printf("source: username_template %s\n", src.detail.c_str());
         if (!verdicts.empty())
             std::printf("username_template gives: %s\n", verdicts.front().account.c_str());
@@ -191,10 +233,10 @@ int cmd_map(int argc, char** argv) {
     auto cfg = load_config_for_cli(option(a, "--config").value_or(std::string(kDefaultConfigPath)));
     if (!cfg)
         return kExitUsage;
-    std::optional<UserMap> map;
+    Mapping mapping;
     Source src;
     const DecisionRules rules = decision_rules(*cfg, service.value_or(""));
-    auto accounts = candidates(*cfg, idnat, map, src);
+    auto accounts = candidates(*cfg, idnat, mapping, src);
     if (!accounts) {
         if (json)
             print_json(src, nullptr, &accounts.error(), idnat, rules);
@@ -204,7 +246,7 @@ int cmd_map(int argc, char** argv) {
     }
     std::vector<Verdict> verdicts;
     for (const auto& account : *accounts)
-        verdicts.push_back({account, judge(*cfg, map ? &*map : nullptr, account, idnat, rules)});
+        verdicts.push_back({account, judge(*cfg, mapping, account, idnat, rules)});
     if (json)
         print_json(src, &verdicts, nullptr, idnat, rules);
     else

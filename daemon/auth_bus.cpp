@@ -719,9 +719,17 @@ struct AuthBus::Glue {
             return set_error(err, uid.error());
         if (auto st = check_caller_may_login(*uid, user); !st)
             return set_error(err, st.error());
-        if (auto st = self.backend_.check_account(user); !st)
-            return set_error(err, st.error());
-        return reply_flows(self, m, service);
+        // The account may need a directory lookup: the answer is sent when it is known.
+        std::shared_ptr<sd_bus_message> call(sd_bus_message_ref(m), sd_bus_message_unref);
+        AuthBus* bus = &self;
+        self.backend_.check_account(
+            user, [bus, call, service = std::string(service)](Status st) {
+                if (!st)
+                    reply_error(call.get(), st.error());
+                else
+                    (void)reply_flows(*bus, call.get(), service.c_str());
+            });
+        return 1;
     }
 
     // Registers the caller-departure watch and the safety timer for a started login.

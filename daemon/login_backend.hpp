@@ -112,7 +112,8 @@ public:
     // Whether `user` is an account psc-login manages (design §4), without starting anything: the
     // PAM module asks before it shows a flow menu, so root or a local service account never sees
     // one. Errors as start() gives them for the account (unknown_user for accounts not managed).
-    [[nodiscard]] virtual Status check_account(const std::string& user) = 0;
+    // done may run inside this call (a map file) or later from the event loop (a directory).
+    virtual void check_account(const std::string& user, std::function<void(Status)> done) = 0;
     // Starts a login without blocking (nothing here waits for the provider): the id at once, the
     // display later through `started`, the outcome through `done`. An error here means nothing
     // started and neither callback is called.

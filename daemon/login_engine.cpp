@@ -20,10 +20,7 @@ struct LoginEngine::Pending {
     Pending() = default;
     Pending(const Pending&) = delete;
     Pending& operator=(const Pending&) = delete;
-    ~Pending() {
-        if (!state_key.empty())
-            engine->by_state_.erase(state_key);
-    }
+    ~Pending();
 
     LoginEngine* engine = nullptr;
     BackendLoginId id = 0;
@@ -37,6 +34,7 @@ struct LoginEngine::Pending {
     bool display_sent = false;  // `started` was called with it
     std::optional<LoginOutcome> outcome;
     SdEventSourcePtr deadline;
+    std::uint64_t account_lookup = 0; // the directory lookup the login waits for, 0: none
     // The configuration, provider and HTTP client this login started with (kept across reloads);
     // outlives the flow below, which points into it.
     std::shared_ptr<LoginEngine::Generation> gen;
@@ -66,11 +64,19 @@ struct LoginEngine::Generation {
     JweDecryptPolicy decryption;
     MapFileCache maps;
     AccountResolver accounts;
+    std::unique_ptr<DirectoryLookups> directory; // source = ldap
     // The provider after the HTTP client it uses (members are destroyed in reverse order).
     SdEventHttpClient http;
     std::unique_ptr<ProviderState> provider;
     FlowContext ctx;
 };
+
+LoginEngine::Pending::~Pending() {
+    if (!state_key.empty())
+        engine->by_state_.erase(state_key);
+    if (account_lookup != 0 && gen)
+        gen->accounts.cancel(account_lookup);
+}
 
 namespace {
 
@@ -252,6 +258,18 @@ Result<std::shared_ptr<LoginEngine::Generation>> LoginEngine::make_generation(Co
     g->signing_key = std::move(*key);
     PSC_TRY(load_decryption(g->cfg.provider, opts_.trusted_owner, g->decryption_keys,
                             g->decryption));
+    if (g->cfg.mapping.source == MappingSource::ldap) {
+        auto password = read_ldap_bind_password(g->cfg.mapping.ldap, opts_.trusted_owner);
+        if (!password)
+            return std::move(password).error();
+        auto directory = DirectoryLookups::create(
+            event_, g->cfg.mapping.ldap,
+            std::make_unique<LdapDirectory>(g->cfg.mapping.ldap, std::move(*password)));
+        if (!directory)
+            return std::move(directory).error();
+        g->directory = std::move(*directory);
+        g->accounts.set_directory(g->directory.get());
+    }
     auto http = sd_event_http_client(event_, http_options(g->cfg));
     if (!http)
         return std::move(http).error();
@@ -430,11 +448,19 @@ Status LoginEngine::end_provider_session(std::shared_ptr<const Secret> id_token,
     return {};
 }
 
-Status LoginEngine::check_account(const std::string& user) {
-    auto account = gen_->accounts.resolve(user);
-    if (!account)
-        return std::move(account).error();
-    return {};
+void LoginEngine::check_account(const std::string& user, std::function<void(Status)> done) {
+    auto shared_done = std::make_shared<std::function<void(Status)>>(std::move(done));
+    auto to_status = [](Result<ManagedAccount> a) -> Status {
+        if (!a)
+            return std::move(a).error();
+        return {};
+    };
+    std::uint64_t lookup = 0;
+    auto now = gen_->accounts.resolve(
+        user, [shared_done, to_status](Result<ManagedAccount> a) { (*shared_done)(to_status(std::move(a))); },
+        &lookup);
+    if (now)
+        (*shared_done)(to_status(std::move(*now)));
 }
 
 // A safety net behind the bus layer's limits (auth_bus.cpp), which count per user and source.
@@ -446,30 +472,30 @@ Status LoginEngine::check_limits() const {
 
 Result<BackendLoginId> LoginEngine::start(const LoginRequest& request, LoginStartedCb started,
                                           LoginDone done) {
-    // First, before any provider contact, push or listener work: is this an account we manage?
-    auto account = gen_->accounts.resolve(request.user);
-    if (!account)
-        return std::move(account).error();
-    const ServicePolicy policy = gen_->cfg.policy_for(request.service);
-    auto flow = chosen_flow(policy, request);
-    if (!flow)
-        return std::move(flow).error();
-    if (!gen_->provider->ready())
-        return gen_->provider->not_ready_error();
-    PSC_TRY(check_limits());
-
     auto p = std::make_unique<Pending>();
     p->engine = this;
     p->gen = gen_;
     p->id = next_id_++;
-    p->subject = LoginSubject{request, std::move(*account)};
+    p->subject.request = request;
     p->started = std::move(started);
     p->done = std::move(done);
-    p->display.flow = std::string(flow_name(*flow));
-    p->display.expires_in = policy.login.timeout;
-    PSC_TRY(start_flow(*p, *flow, policy));
-    PSC_TRY(arm_deadline(*p, policy.login.timeout));
     const BackendLoginId id = p->id;
+    // First, before any provider contact, push or listener work: is this an account we manage?
+    auto account = gen_->accounts.resolve(
+        request.user, [this, id](Result<ManagedAccount> a) { on_account(id, std::move(a)); },
+        &p->account_lookup);
+    if (!account) {
+        // The directory answers later; the login waits for it under its deadline.
+        const ServicePolicy policy = gen_->cfg.policy_for(request.service);
+        PSC_TRY(check_limits());
+        PSC_TRY(arm_deadline(*p, policy.login.timeout));
+        logins_.emplace(id, std::move(p));
+        return id;
+    }
+    if (!*account)
+        return std::move(*account).error();
+    p->subject.account = std::move(**account);
+    PSC_TRY(begin(*p));
     const bool ready = p->display_ready;
     if (!p->state_key.empty())
         by_state_.emplace(p->state_key, id);
@@ -477,6 +503,50 @@ Result<BackendLoginId> LoginEngine::start(const LoginRequest& request, LoginStar
     if (ready)
         post(id);
     return id;
+}
+
+// The rest of start() once the account is known: the flow, the provider, the limits.
+Status LoginEngine::begin(Pending& p) {
+    const ServicePolicy policy = p.gen->cfg.policy_for(p.subject.request.service);
+    auto flow = chosen_flow(policy, p.subject.request);
+    if (!flow)
+        return std::move(flow).error();
+    if (!p.gen->provider->ready())
+        return p.gen->provider->not_ready_error();
+    PSC_TRY(check_limits());
+    p.display.flow = std::string(flow_name(*flow));
+    p.display.expires_in = policy.login.timeout;
+    PSC_TRY(start_flow(p, *flow, policy));
+    if (!p.deadline)
+        PSC_TRY(arm_deadline(p, policy.login.timeout));
+    return {};
+}
+
+// The directory's answer for a login that waited for it.
+void LoginEngine::on_account(BackendLoginId id, Result<ManagedAccount> account) {
+    auto it = logins_.find(id);
+    if (it == logins_.end() || it->second->outcome)
+        return;
+    Pending& p = *it->second;
+    p.account_lookup = 0;
+    Status st;
+    if (account) {
+        p.subject.account = std::move(*account);
+        st = begin(p);
+    } else {
+        st = std::move(account).error();
+    }
+    if (!st) {
+        // The login never started: `started` gets the refusal as it is (an unmapped account
+        // stays unknown_user, so the next PAM module serves it).
+        post(id);
+        p.outcome = LoginOutcome(std::move(st).error());
+        return;
+    }
+    if (!p.state_key.empty())
+        by_state_.emplace(p.state_key, id);
+    if (p.display_ready)
+        post(id);
 }
 
 // The flows' first answers: the display goes out from the event loop (never from inside start()).

@@ -59,7 +59,7 @@ public:
     // device_authorization_endpoint. Until discovery is loaded: the configured list.
     [[nodiscard]] std::vector<std::string> flows_for(std::string_view service) const override;
     // AccountResolver::resolve's errors.
-    [[nodiscard]] Status check_account(const std::string& user) override;
+    void check_account(const std::string& user, std::function<void(Status)> done) override;
     // The PAM user is resolved first, before any provider contact (design §4): an account
     // psc-login does not manage is answered at once (AccountResolver's: user_missing,
     // system_user, user_unmapped — all unknown_user; map_unusable, nss_lookup).
@@ -120,6 +120,8 @@ private:
     [[nodiscard]] CallbackReply on_request(std::string_view target);
     [[nodiscard]] Status check_limits() const;
     [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy);
+    [[nodiscard]] Status begin(Pending& p);
+    void on_account(BackendLoginId id, Result<ManagedAccount> account);
     void announce(BackendLoginId id);
     void post(BackendLoginId id);
     template <class Fn, class Arg>

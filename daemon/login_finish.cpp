@@ -108,7 +108,8 @@ Result<PscIdentity> identity_from(const MappingConfig& cfg, const IdToken& token
     return who;
 }
 
-Result<ManagedAccount> AccountResolver::resolve(const std::string& user) const {
+std::optional<Result<ManagedAccount>>
+AccountResolver::resolve(const std::string& user, Done later, std::uint64_t* lookup) const {
     const AccountRules rules = account_rules(cfg_);
     AccountFacts facts;
     if (valid_local_username(user)) {
@@ -121,18 +122,44 @@ Result<ManagedAccount> AccountResolver::resolve(const std::string& user) const {
     // must never stand between root and its password.
     if (auto st = account_eligible(user, facts, rules); !st)
         return std::move(st).error();
-    const std::string& tmpl = cfg_.mapping.username_template;
-    if (!tmpl.empty()) {
+    switch (cfg_.mapping.source) {
+    case MappingSource::template_:
         facts.source = "template";
-        facts.idnat = mapped_idnat(nullptr, tmpl, user);
-    } else {
+        facts.idnat = mapped_idnat(nullptr, cfg_.mapping.username_template, user);
+        break;
+    case MappingSource::file: {
         auto map = maps_.get(cfg_.mapping.map_file);
         if (!map)
-            return std::move(map).error();
+            return Result<ManagedAccount>(std::move(map).error());
         facts.source = "map";
         facts.idnat = mapped_idnat(*map, {}, user);
+        break;
+    }
+    case MappingSource::ldap: {
+        if (directory_ == nullptr)
+            return Result<ManagedAccount>(
+                make_error(Errc::internal, "directory_missing", "no directory lookups"));
+        facts.source = "ldap";
+        auto id = directory_->account_idnat(
+            user, [user, facts, rules, later = std::move(later)](
+                      Result<DirectoryMapping> m) mutable {
+                if (!m)
+                    return later(std::move(m).error());
+                facts.idnat = std::move(m->idnat);
+                later(managed_account(user, facts, rules));
+            });
+        if (!id)
+            return Result<ManagedAccount>(std::move(id).error());
+        *lookup = *id;
+        return std::nullopt;
+    }
     }
     return managed_account(user, facts, rules);
+}
+
+void AccountResolver::cancel(std::uint64_t lookup) const noexcept {
+    if (directory_ != nullptr && lookup != 0)
+        directory_->cancel(lookup);
 }
 
 LoginOutcome decide_login(const Config& cfg, const LoginSubject& subject,

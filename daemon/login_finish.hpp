@@ -7,6 +7,7 @@
 
 #include "config.hpp"
 #include "decision.hpp"
+#include "directory_lookups.hpp"
 #include "map_file.hpp"
 #include "discovery.hpp"
 #include "file_io.hpp"
@@ -50,17 +51,29 @@ namespace psc {
 
 // Step 1 of the decision with its lookups: NSS, then (for accounts that could be managed) the
 // mapping source. Reasons: managed_account()'s (unknown_user), nss_lookup (io), map_unusable
-// (config).
+// (config), and with source = ldap DirectoryLookups' (directory_unavailable, ...).
 class AccountResolver {
 public:
+    using Done = std::function<void(Result<ManagedAccount>)>;
+
     AccountResolver(const Config& cfg, MapFileCache& maps, const UserDb& users)
         : cfg_(cfg), maps_(maps), users_(users) {}
-    [[nodiscard]] Result<ManagedAccount> resolve(const std::string& user) const;
+    // source = ldap: the lookups to use (owned by the caller, set before the first resolve).
+    void set_directory(DirectoryLookups* directory) noexcept { directory_ = directory; }
+
+    // The answer now (map file, template, or any account the directory is not asked about:
+    // root, system and missing accounts), or nullopt: `later` gets it from the event loop, and
+    // *lookup is the id that cancels it.
+    [[nodiscard]] std::optional<Result<ManagedAccount>> resolve(const std::string& user,
+                                                                Done later,
+                                                                std::uint64_t* lookup) const;
+    void cancel(std::uint64_t lookup) const noexcept;
 
 private:
     const Config& cfg_;
     MapFileCache& maps_;
     const UserDb& users_;
+    DirectoryLookups* directory_ = nullptr;
 };
 
 // One login as every flow sees it: what the PAM module asked, and the account it resolved to.

@@ -167,6 +167,9 @@ int run(Daemon& d) {
     sigaddset(&mask, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
         return fail("block signals", errno);
+    // A peer that closed its end (a directory server, a bus client) is an EPIPE to handle, never
+    // a reason for the daemon to die.
+    std::signal(SIGPIPE, SIG_IGN);
     sd_event_source* src = nullptr;
     if ((r = sd_event_add_signal(ev, &src, SIGTERM, on_signal, &d)) < 0)
         return fail("watch SIGTERM", r);

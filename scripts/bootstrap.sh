@@ -15,6 +15,7 @@ PKGS="
   openssh-server openssh-client
   curl ca-certificates
   tinyproxy-bin python3
+  slapd ldap-utils libldap-dev
   man-db groff-base
   debhelper dpkg-dev fakeroot lintian debootstrap
   chromium

@@ -12,7 +12,7 @@ import re
 import sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-dirs = ["common", "oidc", "decision", "daemon", "pam"]
+dirs = ["common", "oidc", "decision", "directory", "daemon", "pam"]
 sources = {}
 for d in dirs:
     for f in sorted(glob.glob(os.path.join(root, d, "*.[ch]pp"))):

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The producers of Errc::unavailable in the code that decides logins (oidc/, daemon/, decision/,
-# common/, pam/) must be exactly those of tests/unavailable-producers.tsv, and every test that
+# directory/, common/, pam/) must be exactly those of tests/unavailable-producers.tsv, and every test that
 # table names must exist. Unavailable opens the break-glass line: a new producer needs a review
 # (can anything the user sends reach it?), an entry, and a test.
 set -euo pipefail
@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # "file<TAB>reason" for every producer found in the code.
 found=$(grep -rnE 'make_error\(Errc::unavailable|\.code = Errc::unavailable' \
-    oidc daemon decision common pam --include='*.cpp' --include='*.hpp' |
+    oidc daemon decision directory common pam --include='*.cpp' --include='*.hpp' |
     sed -nE 's#^([^:]+):[0-9]+:.*make_error\(Errc::unavailable, "([a-z_0-9]+)".*#\1\t\2#p;
               s#^([^:]+):[0-9]+:.*make_error\(Errc::unavailable, std::move\(reason\).*#\1\t*#p;
               s#^([^:]+):[0-9]+:.*\.code = Errc::unavailable.*#\1\t*#p' | sort -u)

@@ -37,15 +37,18 @@ public:
     }
 
     // Scripted by user name: "unmanaged" is not an account psc-login manages.
-    Status check_account(const std::string& user) override {
+    static Status account(const std::string& user) {
         if (user == "unmanaged")
             return make_error(Errc::unknown_user, "user_unmapped", "scripted");
         return {};
     }
+    void check_account(const std::string& user, std::function<void(Status)> done) override {
+        done(account(user));
+    }
 
     Result<BackendLoginId> start(const LoginRequest& req, LoginStartedCb started,
                                  LoginDone done) override {
-        if (auto st = check_account(req.user); !st)
+        if (auto st = account(req.user); !st)
             return st.error();
         if (req.rhost == "refuse")
             return make_error(Errc::unavailable, "scripted_refusal", "refused");

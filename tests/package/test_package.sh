@@ -62,7 +62,7 @@ lint=$(lintian --fail-on error,warning "$scratch"/psc-login_*_amd64.changes 2>&1
 printf '%s\n' "$lint" | grep -v '^running with root' || true
 
 # --- 2. A minimal Debian 12 root, cached by the list of packages it holds.
-include=pamtester,procps,dbus,ca-certificates,openssl,systemd,libmicrohttpd12,libcurl4,libjson-c5,libqrencode4,libssl3
+include=pamtester,procps,dbus,ca-certificates,openssl,systemd,libmicrohttpd12,libcurl4,libjson-c5,libqrencode4,libssl3,libldap-2.5-0
 key=$(printf '%s %s' "$include" "$mirror" | sha256sum | cut -c1-16)
 tarball=$cache/bookworm-minbase-$key.tar
 mkdir -p "$cache" "$root"

@@ -37,6 +37,7 @@
 #   stack_stop_daemon / stack_start_daemon
 #   stack_stop                        stops everything, removes $STACK_DIR (also run on EXIT)
 #
+# STACK_NO_MAP_FILE=1: the generated config names no map_file (a drop-in sets another source).
 # STACK_CURL_ARGS: extra arguments for every curl that talks to mock-psc (the scripted browser,
 # mock_control), e.g. --resolve for a mock started with --public-host.
 #
@@ -145,7 +146,7 @@ callback_listen = 127.0.0.1:0
 timeout = 60
 
 [mapping]
-map_file = $PSC_MAP_FILE
+${STACK_NO_MAP_FILE:+# (mapping from the drop-in) }map_file = $PSC_MAP_FILE
 EOF
     chmod 0644 "$PSC_CONFIG"
     printf '%s\n' "$MOCK_CLIENT_SECRET" >"$STACK_DIR/client_secret"

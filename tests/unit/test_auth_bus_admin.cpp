@@ -295,7 +295,7 @@ public:
         return make_error(Errc::internal, "unused");
     }
     Status submit_callback(BackendLoginId, std::string_view) override { return {}; }
-    Status check_account(const std::string&) override { return {}; }
+    void check_account(const std::string&, std::function<void(Status)> done) override { done({}); }
     void cancel(BackendLoginId) noexcept override {}
 };
 

@@ -585,6 +585,74 @@ static void test_mapping_conflict(void**) {
                     "mapping_conflict", 7);
 }
 
+// [mapping] source = ldap: the keys it needs, and every key of another source is an error.
+constexpr std::string_view kLdap = "[mapping]\n"
+                                   "source = ldap\n"
+                                   "ldap_uri = ldaps://dir1.example ldap://dir2.example:389\n"
+                                   "ldap_base = ou=people,dc=example\n"
+                                   "ldap_idnat_attribute = employeeNumber\n";
+
+static void test_ldap_source(void**) {
+    auto c = text(with(kGeneric, std::string(kLdap)));
+    assert_ok(c);
+    const LdapConfig& l = c->mapping.ldap;
+    assert_int_equal(static_cast<int>(c->mapping.source), static_cast<int>(MappingSource::ldap));
+    assert_int_equal(l.uris.size(), 2);
+    assert_string_equal(l.user_attribute.c_str(), "uid");
+    assert_string_equal(l.effective_filter().c_str(), "(employeeNumber={idnat})");
+    assert_int_equal(l.timeout.count(), 5);
+    assert_int_equal(l.cache_ttl.count(), 60);
+    assert_true(l.bind_dn.empty());
+    c = text(with(kGeneric, std::string(kLdap) +
+                                "ldap_filter = (&(objectClass=person)(employeeNumber={idnat}))\n"
+                                "ldap_user_attribute = sAMAccountName\n"
+                                "ldap_bind_dn = cn=psc,dc=example\n"
+                                "ldap_bind_password_file = /etc/psc-login/ldap.pw\n"
+                                "ldap_timeout = 3s\nldap_cache_ttl = 0\n"));
+    assert_ok(c);
+    assert_string_equal(c->mapping.ldap.effective_filter().c_str(),
+                        "(&(objectClass=person)(employeeNumber={idnat}))");
+    assert_int_equal(c->mapping.ldap.cache_ttl.count(), 0);
+    assert_string_equal(std::string(to_string(c->mapping.source)).c_str(), "ldap");
+}
+
+static void test_ldap_refusals(void**) {
+    const std::string base(kLdap);
+    // line numbers: [mapping] is line 5, source 6, ldap_uri 7, base 8, attribute 9, extra 10.
+    expect_error_at(with(kGeneric, "[mapping]\nsource = ldap\nldap_base = dc=x\n"
+                                   "ldap_idnat_attribute = employeeNumber\n"),
+                    "ldap_incomplete", 5); // at [mapping]: the key is missing
+    expect_error_at(with(kGeneric, "[mapping]\nldap_uri = ldaps://dir.example\n"),
+                    "ldap_without_source", 6);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = template\nusername_template = psc-{rpps}\n"
+                                   "ldap_base = dc=x\n"),
+                    "ldap_without_source", 8);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\n"), "source_unsupported", 6);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = nis\n"), "unknown_value", 6);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = template\n"),
+                    "missing_username_template", 5);
+    expect_error_at(with(kGeneric, base + "map_file = /etc/psc-login/users.map\n"),
+                    "mapping_conflict", 10);
+    expect_error_at(with(kGeneric, base + "username_template = psc-{rpps}\n"),
+                    "mapping_conflict", 10);
+    for (const char* uri : {"https://dir.example", "dir.example", "ldaps://a,ldaps://b"})
+        expect_error_at(with(kGeneric, "[mapping]\nsource = ldap\nldap_uri = " +
+                                           std::string(uri) + "\n"),
+                        "ldap_uri", 7);
+    for (const char* f : {"employeeNumber={idnat}", "(employeeNumber=x)", "((a={idnat})",
+                          "(a={idnat}))", "(a={idnat})(b=1)", "(a={rpps}{idnat})"})
+        expect_error_at(with(kGeneric, base + "ldap_filter = " + f + "\n"), "ldap_filter", 10);
+    for (const char* a : {"employee number", "1abc", "-x", "a_b", "ém"})
+        expect_error_at(with(kGeneric, base + "ldap_user_attribute = " + a + "\n"),
+                        "ldap_attribute", 10);
+    assert_ok(text(with(kGeneric, base + "ldap_user_attribute = 0.9.2342.19200300.100.1.1\n")));
+    expect_error_at(with(kGeneric, base + "ldap_bind_dn = cn=psc,dc=example\n"),
+                    "ldap_bind_incomplete", 10);
+    expect_error_at(with(kGeneric, base + "ldap_bind_password_file = /etc/psc-login/ldap.pw\n"),
+                    "ldap_bind_incomplete", 10);
+    expect_error_at(with(kGeneric, base + "ldap_timeout = 0\n"), "duration_range", 10);
+}
+
 static void test_http_timeouts(void**) {
     expect_error_at(with(kGeneric, "http_connect_timeout = 40\nhttp_timeout = 30\n"),
                     "http_timeouts", 5);
@@ -1113,6 +1181,8 @@ int main() {
         cmocka_unit_test(test_pending_limits),
         cmocka_unit_test(test_mapping_conflict),
         cmocka_unit_test(test_http_timeouts),
+        cmocka_unit_test(test_ldap_source),
+        cmocka_unit_test(test_ldap_refusals),
         cmocka_unit_test(test_unknown_key_and_section_are_errors),
         cmocka_unit_test(test_rules_need_userinfo),
         cmocka_unit_test(test_template_one_placeholder),

@@ -405,6 +405,7 @@ void ciba_unmapped_user_unknown_before_any_request(void**) {
 // the template cannot produce is not managed, and the provider never hears of it.
 void ciba_template_mapping_login_hint(void**) {
     Config cfg = test_config();
+    cfg.mapping.source = MappingSource::template_;
     cfg.mapping.username_template = "psc-{rpps}";
     auto env = make_env(std::move(cfg));
     assert_start_fails(try_start(*env, "claire", "ciba"), Errc::unknown_user, "user_unmapped");

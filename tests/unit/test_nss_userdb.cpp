@@ -41,6 +41,15 @@ static Config resolver_config(const std::string& map_file) {
     return cfg;
 }
 
+// A map file answers inside resolve().
+static Result<ManagedAccount> resolve_now(const AccountResolver& resolver, const std::string& user) {
+    std::uint64_t lookup = 0;
+    auto now = resolver.resolve(user, [](Result<ManagedAccount>) { fail_msg("answered later"); },
+                                &lookup);
+    assert_true(now.has_value());
+    return std::move(*now);
+}
+
 // AccountResolver with the real getpwnam_r: a map file that grants claire, none for root.
 static void test_resolver_with_real_lookup(void**) {
     char dir[] = "/tmp/psc-nss.XXXXXX";
@@ -51,13 +60,13 @@ static void test_resolver_with_real_lookup(void**) {
     MapFileCache maps(::geteuid());
     NssUserDb db;
     AccountResolver resolver(cfg, maps, db);
-    auto claire = resolver.resolve("claire");
+    auto claire = resolve_now(resolver, "claire");
     assert_ok(claire);
     assert_string_equal(claire->idnat.c_str(), "810001234567");
     assert_int_equal(claire->user.uid, 1001);
-    assert_reason(resolver.resolve("root"), "system_user");
-    assert_reason(resolver.resolve("sophie"), "user_unmapped");
-    assert_reason(resolver.resolve("nobody-here"), "user_missing");
+    assert_reason(resolve_now(resolver, "root"), "system_user");
+    assert_reason(resolve_now(resolver, "sophie"), "user_unmapped");
+    assert_reason(resolve_now(resolver, "nobody-here"), "user_missing");
     std::filesystem::remove_all(dir);
 }
 
@@ -68,17 +77,17 @@ static void test_broken_map_never_blocks_root(void**) {
     MapFileCache maps(::geteuid());
     NssUserDb db;
     AccountResolver resolver(cfg, maps, db);
-    auto r = resolver.resolve("root");
+    auto r = resolve_now(resolver, "root");
     assert_reason(r, "system_user");
     assert_int_equal(static_cast<int>(r.error().code), static_cast<int>(Errc::unknown_user));
-    assert_reason(resolver.resolve("nobody-here"), "user_missing");
-    auto c = resolver.resolve("claire");
+    assert_reason(resolve_now(resolver, "nobody-here"), "user_missing");
+    auto c = resolve_now(resolver, "claire");
     assert_reason(c, "map_unusable");
     assert_int_equal(static_cast<int>(c.error().code), static_cast<int>(Errc::config));
 }
 
 static std::string mapped_for(AccountResolver& r, const char* user) {
-    auto a = r.resolve(user);
+    auto a = resolve_now(r, user);
     return a ? a->idnat : "error:" + a.error().reason;
 }
 
