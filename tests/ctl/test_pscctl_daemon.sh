@@ -23,14 +23,6 @@ ctl() {
     OUT=$("${prefix[@]}" env LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" 2>&1 </dev/null) || RC=$?
 }
 
-# expect RC TEXT: the last pscctl exited RC and printed a line containing TEXT.
-expect() {
-    [ "$RC" = "$1" ] || fail "exit $RC, expected $1; output:
-$OUT" || return 1
-    grep -qF -- "$2" <<<"$OUT" || fail "no \"$2\" in:
-$OUT"
-}
-
 status_with_daemon() {
     ctl status --config "$PSC_CONFIG" && expect 0 "daemon: running, version" &&
         expect 0 "config: OK ($PSC_CONFIG" || return 1

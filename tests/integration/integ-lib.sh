@@ -170,6 +170,15 @@ expect_error() {
     fail "expected '$want', got '$REPLY'"
 }
 
+# expect RC TEXT: the last command run into $OUT/$RC (a test's pscctl wrapper) exited RC and
+# printed a line containing TEXT.
+expect() {
+    [ "$RC" = "$1" ] || fail "exit $RC, expected $1; output:
+$OUT" || return 1
+    grep -qF -- "$2" <<<"$OUT" || fail "no \"$2\" in:
+$OUT"
+}
+
 # expect_reply GLOB
 expect_reply() {
     # shellcheck disable=SC2254 # $1 is a pattern on purpose

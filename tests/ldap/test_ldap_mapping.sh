@@ -24,13 +24,6 @@ ctl() {
     OUT=$(env LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" 2>&1 </dev/null) || RC=$?
 }
 
-expect() {
-    [ "$RC" = "$1" ] || fail "exit $RC, expected $1; output:
-$OUT" || return 1
-    grep -qF -- "$2" <<<"$OUT" || fail "no \"$2\" in:
-$OUT"
-}
-
 # The people of the test directory (see the header for what each one tests).
 people_ldif() {
     local p=ou=people,$SLAPD_BASE
