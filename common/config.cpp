@@ -405,6 +405,8 @@ std::string_view to_string(MappingSource s) noexcept {
         return "template";
     case MappingSource::ldap:
         return "ldap";
+    case MappingSource::sssd:
+        return "sssd";
     case MappingSource::file:
         break;
     }

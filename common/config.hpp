@@ -51,7 +51,7 @@ enum class ConfirmCode { automatic, always, never };
 // What a back-channel logout does to the matching local sessions (through systemd-logind).
 enum class BackchannelAction { none, lock, terminate };
 // Where the account ↔ idNat mapping comes from (design §4).
-enum class MappingSource { file, template_, ldap };
+enum class MappingSource { file, template_, ldap, sssd };
 
 [[nodiscard]] std::string_view to_string(Profile p) noexcept;
 [[nodiscard]] std::string_view to_string(TokenAuthMethod m) noexcept;
@@ -168,9 +168,16 @@ struct LdapConfig {
     }
 };
 
+// [mapping] source = sssd: the same rule, asked of SSSD's InfoPipe on the system bus.
+struct SssdConfig {
+    std::string idnat_attribute; // as SSSD names it (ldap_user_extra_attrs, [ifp] user_attributes)
+    Seconds timeout{10};         // each InfoPipe call (SSSD may ask its server on a cache miss)
+};
+
 struct MappingConfig {
     MappingSource source = MappingSource::file;
     LdapConfig ldap;
+    SssdConfig sssd;
     std::string identity_claim = "sub";
     std::string map_file = "/etc/psc-login/users.map";
     std::string username_template; // source = template (set alone, it selects it)

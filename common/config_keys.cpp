@@ -350,16 +350,12 @@ Status set_template(Config& c, Sv key, Sv v) {
 }
 
 Status set_source(Config& c, Sv key, Sv v) {
-    static constexpr std::array<std::pair<std::string_view, MappingSource>, 3> kNames = {
+    static constexpr std::array<std::pair<std::string_view, MappingSource>, 4> kNames = {
         {{"file", MappingSource::file},
          {"template", MappingSource::template_},
-         {"ldap", MappingSource::ldap}}};
-    if (v == "sssd")
-        return make_error(Errc::config, "source_unsupported",
-                          std::string(key) +
-                              " = sssd is not available in this version: use source = ldap "
-                              "with the directory SSSD reads");
-    return assign(parse_enum(key, v, kNames, "file, template or ldap"), c.mapping.source);
+         {"ldap", MappingSource::ldap},
+         {"sssd", MappingSource::sssd}}};
+    return assign(parse_enum(key, v, kNames, "file, template, ldap or sssd"), c.mapping.source);
 }
 
 // An LDAP attribute description: a name (RFC 4512 descr) or a numeric OID.
@@ -693,6 +689,18 @@ const KeyDef kKeys[] = {
     {"mapping", "ldap_cache_ttl",
      [](Config& c, Sv k, Sv v) {
          return assign(parse_duration(k, v, seconds(0), hours(1)), c.mapping.ldap.cache_ttl);
+     },
+     nullptr},
+    {"mapping", "sssd_idnat_attribute",
+     [](Config& c, Sv k, Sv v) -> Status {
+         PSC_TRY(check_ldap_attribute(k, v));
+         c.mapping.sssd.idnat_attribute = std::string(v);
+         return {};
+     },
+     nullptr},
+    {"mapping", "sssd_timeout",
+     [](Config& c, Sv k, Sv v) {
+         return assign(parse_duration(k, v, seconds(1), minutes(1)), c.mapping.sssd.timeout);
      },
      nullptr},
     {"mapping", "alias_claim",

@@ -197,10 +197,7 @@ void check_mapping_source(LoadState& st) {
         error_at(st, "mapping", "map_file", "mapping_conflict",
                  "map_file is read only with source = file (source is " +
                      std::string(to_string(m.source)) + ")");
-    if (m.source == MappingSource::file && !m.username_template.empty())
-        error_at(st, "mapping", "username_template", "mapping_conflict",
-                 "username_template is used only with source = template");
-    if (m.source == MappingSource::ldap && !m.username_template.empty())
+    if (m.source != MappingSource::template_ && !m.username_template.empty())
         error_at(st, "mapping", "username_template", "mapping_conflict",
                  "username_template is used only with source = template");
     if (m.source == MappingSource::template_ && m.username_template.empty())
@@ -210,6 +207,17 @@ void check_mapping_source(LoadState& st) {
         "ldap_uri",     "ldap_base",    "ldap_filter",             "ldap_idnat_attribute",
         "ldap_user_attribute", "ldap_ca_file", "ldap_bind_dn", "ldap_bind_password_file",
         "ldap_timeout", "ldap_cache_ttl"};
+    static constexpr std::string_view kSssdKeys[] = {"sssd_idnat_attribute", "sssd_timeout"};
+    if (m.source != MappingSource::sssd) {
+        for (std::string_view key : kSssdKeys)
+            if (set_explicitly(st, "mapping", key))
+                error_at(st, "mapping", key, "sssd_without_source",
+                         std::string(key) + " is read only with source = sssd");
+    } else if (m.sssd.idnat_attribute.empty()) {
+        error_at(st, "mapping", "sssd_idnat_attribute", "sssd_incomplete",
+                 "source = sssd needs sssd_idnat_attribute (the attribute SSSD reads the idNat "
+                 "from, e.g. employeeNumber)");
+    }
     if (m.source != MappingSource::ldap) {
         for (std::string_view key : kLdapKeys)
             if (set_explicitly(st, "mapping", key))

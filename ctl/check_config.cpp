@@ -35,7 +35,7 @@ void usage(std::FILE* out) {
                "depend on here: a PAM service file for each [service:NAME] (in DIR, default\n"
                "/etc/pam.d), the map file and its accounts, the client certificate and key,\n"
                "the CA file. With --online and source = ldap: binds to the directory and runs\n"
-               "one search, as psc-authd would.\n"
+               "one search, as psc-authd would; with source = sssd: asks SSSD's InfoPipe once.\n"
                "Exit status: 0 valid, 1 invalid, 2 bad usage.\n",
                out);
 }

@@ -4,6 +4,7 @@
 
 #include "decision.hpp"
 #include "directory.hpp"
+#include "sssd.hpp"
 #include "file_io.hpp"
 #include "map_file.hpp"
 #include "strutil.hpp"
@@ -72,7 +73,7 @@ void check_directory(const Config& cfg, const DeployCheckOptions& o, std::vector
     if (!o.online)
         return;
     LdapDirectory dir(l, std::move(*password));
-    auto r = dir.search(ldap_user_filter(l, "psc-login-check"));
+    auto r = dir.account_entries("psc-login-check");
     if (!r) {
         out.push_back(error_at("", r.error()));
         return;
@@ -80,10 +81,29 @@ void check_directory(const Config& cfg, const DeployCheckOptions& o, std::vector
     notes.push_back("ldap online: " + dir.where() + " answered a search");
 }
 
+// source = sssd: online, one ListByAttr for a value nobody holds (InfoPipe on the bus, psc-authd
+// allowed to use it, the attribute searchable).
+void check_sssd(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
+                std::vector<std::string>& notes) {
+    const SssdConfig& s = cfg.mapping.sssd;
+    notes.push_back("sssd: InfoPipe on the system bus, idNat in " + s.idnat_attribute);
+    if (!o.online)
+        return;
+    SssdDirectory dir(s);
+    auto r = dir.idnat_entries("psc-login-check");
+    if (!r) {
+        out.push_back(error_at("", r.error()));
+        return;
+    }
+    notes.push_back("sssd online: " + dir.where() + " answered a search by " + s.idnat_attribute);
+}
+
 void check_map(const Config& cfg, const DeployCheckOptions& o, std::vector<Finding>& out,
                std::vector<std::string>& notes) {
     if (cfg.mapping.source == MappingSource::ldap)
         return check_directory(cfg, o, out, notes);
+    if (cfg.mapping.source == MappingSource::sssd)
+        return check_sssd(cfg, o, out, notes);
     if (!cfg.mapping.username_template.empty()) {
         notes.push_back("username_template " + describe_username_template(cfg.mapping.username_template));
         return;

@@ -27,14 +27,15 @@ struct DeployCheckOptions {
     uid_t trusted_owner = 0;
     std::time_t now = 0;
     int expiry_warning_days = 30;
-    bool online = false; // contact the directory (source = ldap)
+    bool online = false; // contact the directory (source = ldap or sssd)
 };
 
 // Reasons: service_no_pam_file; map_unusable, map_user_missing, map_duplicate (warning),
 // map_system_user (warning); tls_cert_*/tls_key_* (tls_files.hpp), tls_cert_expiring (warning);
 // ca_file_invalid; source = ldap: ldap_bind_password_file's, ldap_ca_file's, and with
-// online the directory's (directory_unavailable, directory_bind_refused, ...). Lines for the summary (certificate subject and expiry, map size) are added to
-// `notes`.
+// online the directory's (directory_unavailable, directory_bind_refused, ...); source = sssd,
+// with online: SSSD InfoPipe's (directory_unavailable, directory_search_failed, ...). Lines for
+// the summary (certificate subject and expiry, map size) are added to `notes`.
 [[nodiscard]] std::vector<Finding> deploy_checks(const Config& cfg, const DeployCheckOptions& o,
                                                  std::vector<std::string>& notes);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // pscctl map IDNAT: from the configuration, the local account(s) an idNat may log in to
-// (map_file, username_template, or with source = ldap the directory itself, searched as psc-authd
-// searches it, design §4) and whether each passes psc-authd's own decision
+// (map_file, username_template, or with source = ldap or sssd the directory itself, asked as
+// psc-authd asks it, design §4) and whether each passes psc-authd's own decision
 // (decision/decision.hpp): a managed account (exists, not a system account unless allowed, named
 // by the mapping), the identity check and allow_idnat. UserInfo-based rules (professions,
 // categories, auth mode) cannot be judged offline and are only listed.
@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "decision.hpp"
 #include "directory.hpp"
+#include "directory_source.hpp"
 #include "map_file.hpp"
 #include "output.hpp"
 #include "strutil.hpp"
@@ -27,7 +28,7 @@ namespace {
 constexpr const char* kUsage =
     "Usage: pscctl map IDNAT [--service NAME] [--config PATH] [--json]\n\n"
     "Shows which local account(s) the configuration gives this idNat and whether each\n"
-    "passes the account rules. With source = ldap, the directory is asked.\n"
+    "passes the account rules. With source = ldap or sssd, the directory is asked.\n"
     "Exit status: 0 at least one usable account, 1 none, 2 bad usage or unreadable map.\n";
 
 // Where the candidates came from: "map_file" or "username_template", and what (the file, or the
@@ -39,27 +40,26 @@ struct Source {
 // The mapping source as psc-authd reads it: the map file, the template, or the directory.
 struct Mapping {
     std::optional<UserMap> map;
-    std::unique_ptr<LdapDirectory> directory;
+    std::unique_ptr<DirectorySearch> directory;
 };
 
-// The candidate accounts (source = ldap: every account an entry holding the idNat names).
+// The candidate accounts (source = ldap or sssd: every account an entry holding the idNat names).
 Result<std::vector<std::string>> candidates(const Config& cfg, const std::string& idnat,
                                             Mapping& mapping, Source& source) {
     switch (cfg.mapping.source) {
     case MappingSource::template_:
         source = {"username_template", describe_username_template(cfg.mapping.username_template)};
         return mapped_accounts(nullptr, cfg.mapping.username_template, idnat);
-    case MappingSource::ldap: {
-        const LdapConfig& l = cfg.mapping.ldap;
-        source = {"ldap", l.uris.empty() ? "" : l.uris.front() + " (" + l.base + ")"};
-        auto password = read_ldap_bind_password(l, ::geteuid());
-        if (!password)
-            return std::move(password).error();
-        mapping.directory = std::make_unique<LdapDirectory>(l, std::move(*password));
-        auto entries = directory_entries_for(*mapping.directory, l, idnat);
+    case MappingSource::ldap:
+    case MappingSource::sssd: {
+        auto directory = open_directory(cfg.mapping, ::geteuid());
+        if (!directory)
+            return std::move(directory).error();
+        mapping.directory = std::move(*directory);
+        source = {std::string(to_string(cfg.mapping.source)), mapping.directory->where()};
+        auto entries = mapping.directory->idnat_entries(idnat);
         if (!entries)
             return std::move(entries).error();
-        source.detail = mapping.directory->where();
         std::vector<std::string> accounts;
         for (const auto& e : *entries)
             for (const auto& u : e.users)
@@ -163,7 +163,7 @@ Result<Decision> judge(const Config& cfg, Mapping& mapping, const std::string& a
         return std::move(st).error();
     facts.source = std::string(to_string(cfg.mapping.source));
     if (mapping.directory) {
-        auto m = directory_account_idnat(*mapping.directory, cfg.mapping.ldap, account);
+        auto m = directory_account_idnat(*mapping.directory, account);
         if (!m)
             return std::move(m).error();
         facts.idnat = m->idnat;
@@ -184,8 +184,9 @@ Result<Decision> judge(const Config& cfg, Mapping& mapping, const std::string& a
 
 void print_report(const Source& src, const std::vector<Verdict>& verdicts, const std::string& idnat,
                   const DecisionRules& rules) {
-    if (src.kind == "ldap") {
-        std::printf("source: ldap %s: %zu account(s) hold this idNat\n", src.detail.c_str(),
+    if (src.kind == "ldap" || src.kind == "sssd") {
+        std::printf("source: %s %s: %zu account(s) hold this idNat\n", src.kind.c_str(),
+                    src.detail.c_str(),
                     verdicts.size());
     } else if (src.kind == "username_template") {
         std::printf("source: username_template %s\n", src.detail.c_str());

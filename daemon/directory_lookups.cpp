@@ -27,7 +27,6 @@ struct DirectoryLookups::Shared {
         Result<DirectoryMapping> result;
     };
 
-    LdapConfig cfg;
     std::unique_ptr<DirectorySearch> search; // used by the lookup thread only
     int efd = -1;
 
@@ -53,7 +52,7 @@ struct DirectoryLookups::Shared {
     }
 
     // The lookup thread. It keeps `self` alive: the engine may drop its side at any time (a
-    // reload), and the thread then ends after its current lookup, bounded by ldap_timeout.
+    // reload), and the thread then ends after its current lookup, bounded by ldap_timeout or sssd_timeout.
     static void run(std::shared_ptr<Shared> self) {
         // A write to a directory connection the server has closed must fail with EPIPE, never
         // end the daemon (psc-authd also ignores SIGPIPE; this holds wherever the engine runs).
@@ -72,12 +71,12 @@ struct DirectoryLookups::Shared {
                 self->jobs.pop_front();
             }
             Result<DirectoryMapping> r =
-                directory_account_idnat(*self->search, self->cfg, job.user);
+                directory_account_idnat(*self->search, job.user);
             std::vector<Answer> out;
             const bool unreachable = !r && r.error().code == Errc::unavailable;
             if (unreachable) {
                 // Every lookup waiting meanwhile gets the same answer: the directory was just
-                // tried and could not be reached, and each would wait ldap_timeout again.
+                // tried and could not be reached, and each would wait for it again.
                 std::lock_guard lock(self->mu);
                 for (auto& job_waiting : self->jobs)
                     out.push_back(Answer{job_waiting.id, std::move(job_waiting.user), r.error()});
@@ -89,15 +88,13 @@ struct DirectoryLookups::Shared {
     }
 };
 
-DirectoryLookups::DirectoryLookups(sd_event* event, const LdapConfig& cfg)
-    : event_(event), ttl_(cfg.cache_ttl), shared_(std::make_shared<Shared>()) {
-    shared_->cfg = cfg;
-}
+DirectoryLookups::DirectoryLookups(sd_event* event, std::chrono::seconds cache_ttl)
+    : event_(event), ttl_(cache_ttl), shared_(std::make_shared<Shared>()) {}
 
 Result<std::unique_ptr<DirectoryLookups>>
-DirectoryLookups::create(sd_event* event, const LdapConfig& cfg,
+DirectoryLookups::create(sd_event* event, std::chrono::seconds cache_ttl,
                          std::unique_ptr<DirectorySearch> search) {
-    std::unique_ptr<DirectoryLookups> d(new DirectoryLookups(event, cfg));
+    std::unique_ptr<DirectoryLookups> d(new DirectoryLookups(event, cache_ttl));
     d->shared_->search = std::move(search);
     d->shared_->efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (d->shared_->efd < 0)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// psc-authd's directory lookups ([mapping] source = ldap) without blocking its event loop: one
-// lookup thread owns the LDAP connection (kept open between lookups) and works through a queue;
-// answers come back to the loop through an eventfd. Answers (mapped or not) are cached for
-// ldap_cache_ttl; errors never are. When the directory cannot be reached, every lookup waiting
-// behind the failed one gets that answer at once instead of each waiting ldap_timeout again.
+// psc-authd's directory lookups ([mapping] source = ldap or sssd) without blocking its event loop:
+// one lookup thread owns the directory's connection (LDAP, or the bus to SSSD's InfoPipe, kept
+// open between lookups) and works through a queue; answers come back to the loop through an
+// eventfd. Answers (mapped or not) are cached for ldap_cache_ttl (with SSSD, not at all: SSSD
+// caches); errors never are. When the directory cannot be reached, every lookup waiting
+// behind the failed one gets that answer at once instead of each waiting its timeout again.
 #pragma once
 
 #include "config.hpp"
@@ -24,9 +25,11 @@ class DirectoryLookups {
 public:
     using Done = std::function<void(Result<DirectoryMapping>)>;
 
-    // search: what the lookup thread runs (an LdapDirectory; tests pass their own).
+    // search: what the lookup thread runs (an LdapDirectory or an SssdDirectory; tests pass
+    // their own). cache_ttl: how long answers are kept (0: never).
     static Result<std::unique_ptr<DirectoryLookups>>
-    create(sd_event* event, const LdapConfig& cfg, std::unique_ptr<DirectorySearch> search);
+    create(sd_event* event, std::chrono::seconds cache_ttl,
+           std::unique_ptr<DirectorySearch> search);
     ~DirectoryLookups();
     DirectoryLookups(const DirectoryLookups&) = delete;
     DirectoryLookups& operator=(const DirectoryLookups&) = delete;
@@ -43,7 +46,7 @@ public:
     struct Shared;
 
 private:
-    DirectoryLookups(sd_event* event, const LdapConfig& cfg);
+    DirectoryLookups(sd_event* event, std::chrono::seconds cache_ttl);
     static int on_ready(sd_event_source* s, int fd, std::uint32_t revents, void* userdata);
     void drain();
     void deliver(std::uint64_t id, Result<DirectoryMapping> r);

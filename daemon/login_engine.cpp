@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "login_engine.hpp"
 
+#include "directory_source.hpp"
+
 #include "url.hpp"
 #include "strutil.hpp"
 #include "http_client.hpp"
@@ -64,7 +66,7 @@ struct LoginEngine::Generation {
     JweDecryptPolicy decryption;
     MapFileCache maps;
     AccountResolver accounts;
-    std::unique_ptr<DirectoryLookups> directory; // source = ldap
+    std::unique_ptr<DirectoryLookups> directory; // source = ldap or sssd
     // The provider after the HTTP client it uses (members are destroyed in reverse order).
     SdEventHttpClient http;
     std::unique_ptr<ProviderState> provider;
@@ -258,13 +260,12 @@ Result<std::shared_ptr<LoginEngine::Generation>> LoginEngine::make_generation(Co
     g->signing_key = std::move(*key);
     PSC_TRY(load_decryption(g->cfg.provider, opts_.trusted_owner, g->decryption_keys,
                             g->decryption));
-    if (g->cfg.mapping.source == MappingSource::ldap) {
-        auto password = read_ldap_bind_password(g->cfg.mapping.ldap, opts_.trusted_owner);
-        if (!password)
-            return std::move(password).error();
-        auto directory = DirectoryLookups::create(
-            event_, g->cfg.mapping.ldap,
-            std::make_unique<LdapDirectory>(g->cfg.mapping.ldap, std::move(*password)));
+    if (uses_directory(g->cfg.mapping)) {
+        auto search = open_directory(g->cfg.mapping, opts_.trusted_owner);
+        if (!search)
+            return std::move(search).error();
+        auto directory = DirectoryLookups::create(event_, directory_cache_ttl(g->cfg.mapping),
+                                                  std::move(*search));
         if (!directory)
             return std::move(directory).error();
         g->directory = std::move(*directory);

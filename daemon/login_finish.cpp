@@ -135,11 +135,12 @@ AccountResolver::resolve(const std::string& user, Done later, std::uint64_t* loo
         facts.idnat = mapped_idnat(*map, {}, user);
         break;
     }
-    case MappingSource::ldap: {
+    case MappingSource::ldap:
+    case MappingSource::sssd: {
         if (directory_ == nullptr)
             return Result<ManagedAccount>(
                 make_error(Errc::internal, "directory_missing", "no directory lookups"));
-        facts.source = "ldap";
+        facts.source = std::string(to_string(cfg_.mapping.source));
         auto id = directory_->account_idnat(
             user, [user, facts, rules, later = std::move(later)](
                       Result<DirectoryMapping> m) mutable {

@@ -51,14 +51,14 @@ namespace psc {
 
 // Step 1 of the decision with its lookups: NSS, then (for accounts that could be managed) the
 // mapping source. Reasons: managed_account()'s (unknown_user), nss_lookup (io), map_unusable
-// (config), and with source = ldap DirectoryLookups' (directory_unavailable, ...).
+// (config), and with source = ldap or sssd DirectoryLookups' (directory_unavailable, ...).
 class AccountResolver {
 public:
     using Done = std::function<void(Result<ManagedAccount>)>;
 
     AccountResolver(const Config& cfg, MapFileCache& maps, const UserDb& users)
         : cfg_(cfg), maps_(maps), users_(users) {}
-    // source = ldap: the lookups to use (owned by the caller, set before the first resolve).
+    // source = ldap or sssd: the lookups to use (owned by the caller, set before the first resolve).
     void set_directory(DirectoryLookups* directory) noexcept { directory_ = directory; }
 
     // The answer now (map file, template, or any account the directory is not asked about:

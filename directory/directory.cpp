@@ -68,11 +68,9 @@ std::string ldap_user_filter(const LdapConfig& cfg, std::string_view user) {
            replace_all(cfg.effective_filter(), "{idnat}", "*") + ")";
 }
 
-Result<DirectoryMapping> directory_account_idnat(DirectorySearch& dir, const LdapConfig& cfg,
-                                                 const std::string& user) {
+Result<DirectoryMapping> directory_account_idnat(DirectorySearch& dir, const std::string& user) {
     DirectoryMapping out;
-    out.where = dir.where();
-    auto entries = dir.search(ldap_user_filter(cfg, user));
+    auto entries = dir.account_entries(user);
     if (!entries)
         return std::move(entries).error();
     // LDAP matching is usually case-insensitive: only an entry naming exactly this account counts.
@@ -92,15 +90,15 @@ Result<DirectoryMapping> directory_account_idnat(DirectorySearch& dir, const Lda
     if (entry.idnats.size() > 1)
         return ambiguous("the directory entry " + strip_control(entry.dn) + " holds " +
                          std::to_string(entry.idnats.size()) + " values of " +
-                         cfg.idnat_attribute + ": an account has one idNat");
+                         dir.idnat_attribute() + ": an account has one idNat");
     const std::string& idnat = entry.idnats.front();
     if (!plausible_idnat(idnat))
         return make_error(Errc::config, "directory_value_invalid",
-                          "the " + cfg.idnat_attribute + " of " + strip_control(entry.dn) +
+                          "the " + dir.idnat_attribute() + " of " + strip_control(entry.dn) +
                               " is not an idNat (printable ASCII, at most 64 characters)");
     // The idNat must point back at this entry alone: two accounts sharing one identity is a
     // directory error that would let one person into someone else's account.
-    auto holders = dir.search(ldap_idnat_filter(cfg, idnat));
+    auto holders = dir.idnat_entries(idnat);
     if (!holders)
         return std::move(holders).error();
     if (holders->size() != 1 || holders->front().dn != entry.dn)
@@ -110,12 +108,6 @@ Result<DirectoryMapping> directory_account_idnat(DirectorySearch& dir, const Lda
     out.idnat = idnat;
     out.dn = entry.dn;
     return out;
-}
-
-Result<std::vector<DirectoryEntry>> directory_entries_for(DirectorySearch& dir,
-                                                          const LdapConfig& cfg,
-                                                          std::string_view idnat) {
-    return dir.search(ldap_idnat_filter(cfg, idnat));
 }
 
 Result<std::optional<Secret>> read_ldap_bind_password(const LdapConfig& cfg,
@@ -248,7 +240,7 @@ bool accepts_tcp(const std::string& uri, Seconds timeout) {
 } // namespace
 
 LdapDirectory::LdapDirectory(LdapConfig cfg, std::optional<Secret> bind_password)
-    : cfg_(std::move(cfg)), password_(std::move(bind_password)) {}
+    : LdapSearch(std::move(cfg)), password_(std::move(bind_password)) {}
 
 LdapDirectory::~LdapDirectory() = default;
 

@@ -32,12 +32,19 @@ struct DirectoryEntry {
     std::vector<std::string> idnats; // ldap_idnat_attribute values
 };
 
+// The two questions the rule asks a directory. Each answer holds at most a few entries (three:
+// the rule only needs to know "more than one"). Reasons: see LdapDirectory and SssdDirectory.
 class DirectorySearch {
 public:
     virtual ~DirectorySearch() = default;
-    // At most `limit` entries are returned; more matches are reported as limit + 1 entries
-    // (the caller only needs to know "more than one"). Reasons: see LdapDirectory.
-    [[nodiscard]] virtual Result<std::vector<DirectoryEntry>> search(const std::string& filter) = 0;
+    // The entries that may name this account (the rule keeps those naming it byte for byte).
+    [[nodiscard]] virtual Result<std::vector<DirectoryEntry>>
+    account_entries(const std::string& user) = 0;
+    // The entries holding this idNat.
+    [[nodiscard]] virtual Result<std::vector<DirectoryEntry>>
+    idnat_entries(const std::string& idnat) = 0;
+    // The idNat attribute's name, for messages.
+    [[nodiscard]] virtual std::string idnat_attribute() const = 0;
     // Where the answer came from, for messages ("ldaps://dir1.example (ou=people,dc=...)").
     [[nodiscard]] virtual std::string where() const = 0;
 };
@@ -50,23 +57,38 @@ public:
 // The entry of one account: (&(<user_attribute>=<user>)<ldap_filter with {idnat} as *>).
 [[nodiscard]] std::string ldap_user_filter(const LdapConfig& cfg, std::string_view user);
 
+// An LDAP directory: both questions are searches with a filter (ldap_user_filter,
+// ldap_idnat_filter) under ldap_base.
+class LdapSearch : public DirectorySearch {
+public:
+    explicit LdapSearch(LdapConfig cfg) : cfg_(std::move(cfg)) {}
+    [[nodiscard]] virtual Result<std::vector<DirectoryEntry>>
+    search(const std::string& filter) = 0;
+
+    [[nodiscard]] Result<std::vector<DirectoryEntry>>
+    account_entries(const std::string& user) final {
+        return search(ldap_user_filter(cfg_, user));
+    }
+    [[nodiscard]] Result<std::vector<DirectoryEntry>>
+    idnat_entries(const std::string& idnat) final {
+        return search(ldap_idnat_filter(cfg_, idnat));
+    }
+    [[nodiscard]] std::string idnat_attribute() const final { return cfg_.idnat_attribute; }
+
+protected:
+    LdapConfig cfg_;
+};
+
 struct DirectoryMapping {
     std::optional<std::string> idnat; // nullopt: the directory does not map this account
     std::string dn;                   // the entry that did (or "")
-    std::string where;                // DirectorySearch::where()
 };
 
 // The account's idNat: its entry (exactly one), its idNat value (exactly one), and no other entry
 // holding that idNat. Reasons: directory_ambiguous (denied), directory_value_invalid (config),
 // and the search's.
 [[nodiscard]] Result<DirectoryMapping> directory_account_idnat(DirectorySearch& dir,
-                                                               const LdapConfig& cfg,
                                                                const std::string& user);
-// The reverse, for pscctl map: the accounts whose entry holds this idNat (at most two are
-// fetched: a second one already makes the idNat ambiguous). Reasons: the search's.
-[[nodiscard]] Result<std::vector<DirectoryEntry>> directory_entries_for(DirectorySearch& dir,
-                                                                        const LdapConfig& cfg,
-                                                                        std::string_view idnat);
 
 // libldap, one connection kept open between searches (reopened once when the server dropped
 // it). ldap:// always runs StartTLS, ldaps:// is TLS from the start, ldapi:// is the local
@@ -74,7 +96,7 @@ struct DirectoryMapping {
 // host name checked. Reasons: directory_unavailable, directory_timeout (Errc::unavailable: no
 // server answered in ldap_timeout), directory_tls, directory_bind_refused,
 // directory_search_failed (Errc::config).
-class LdapDirectory final : public DirectorySearch {
+class LdapDirectory final : public LdapSearch {
 public:
     LdapDirectory(LdapConfig cfg, std::optional<Secret> bind_password);
     ~LdapDirectory() override;
@@ -92,7 +114,6 @@ private:
     [[nodiscard]] Result<std::vector<DirectoryEntry>> search_once(const std::string& filter);
     void close() noexcept;
 
-    LdapConfig cfg_;
     std::optional<Secret> password_;
     std::unique_ptr<Handle> handle_;
     std::string connected_uri_;

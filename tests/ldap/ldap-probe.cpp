@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The directory searches of psc-login (directory/directory.hpp) against a real server, from a
-// psc-login.conf, with values the PAM stack could never pass (NUL, '*', parentheses): the
-// filter-injection cases of tests/ldap/test_ldap_mapping.sh.
+// The directory searches of psc-login (directory/directory.hpp) against a real server (source =
+// ldap) or an InfoPipe (source = sssd), from a psc-login.conf, with values the PAM stack could
+// never pass (NUL, '*', parentheses): the injection cases of tests/ldap/test_ldap_mapping.sh and
+// tests/sssd/test_sssd_mapping.sh.
 //
 //   ldap-probe CONFIG entries HEX   the entries holding the idNat whose bytes are HEX
 //   ldap-probe CONFIG account HEX   the account's mapping (directory_account_idnat)
@@ -9,6 +10,7 @@
 // "error REASON: message" (exit 1).
 #include "config.hpp"
 #include "directory.hpp"
+#include "directory_source.hpp"
 
 #include <cstdio>
 #include <string>
@@ -38,14 +40,12 @@ int main(int argc, char** argv) {
     auto cfg = psc::load_config(argv[1]);
     if (!cfg)
         return fail(cfg.error());
-    const psc::LdapConfig& l = cfg->mapping.ldap;
-    auto password = psc::read_ldap_bind_password(l, ::geteuid());
-    if (!password)
-        return fail(password.error());
-    psc::LdapDirectory dir(l, std::move(*password));
+    auto dir = psc::open_directory(cfg->mapping, ::geteuid());
+    if (!dir)
+        return fail(dir.error());
     const std::string what = argv[2], value = unhex(argv[3]);
     if (what == "entries") {
-        auto r = psc::directory_entries_for(dir, l, value);
+        auto r = (*dir)->idnat_entries(value);
         if (!r)
             return fail(r.error());
         for (const auto& e : *r) {
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
         std::printf("%zu entries\n", r->size());
         return 0;
     }
-    auto m = psc::directory_account_idnat(dir, l, value);
+    auto m = psc::directory_account_idnat(**dir, value);
     if (!m)
         return fail(m.error());
     if (m->idnat)

@@ -627,7 +627,6 @@ static void test_ldap_refusals(void**) {
     expect_error_at(with(kGeneric, "[mapping]\nsource = template\nusername_template = psc-{rpps}\n"
                                    "ldap_base = dc=x\n"),
                     "ldap_without_source", 8);
-    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\n"), "source_unsupported", 6);
     expect_error_at(with(kGeneric, "[mapping]\nsource = nis\n"), "unknown_value", 6);
     expect_error_at(with(kGeneric, "[mapping]\nsource = template\n"),
                     "missing_username_template", 5);
@@ -651,6 +650,39 @@ static void test_ldap_refusals(void**) {
     expect_error_at(with(kGeneric, base + "ldap_bind_password_file = /etc/psc-login/ldap.pw\n"),
                     "ldap_bind_incomplete", 10);
     expect_error_at(with(kGeneric, base + "ldap_timeout = 0\n"), "duration_range", 10);
+}
+
+static void test_sssd_source(void**) {
+    auto c = text(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = employeeNumber\n"));
+    assert_ok(c);
+    assert_string_equal(std::string(to_string(c->mapping.source)).c_str(), "sssd");
+    assert_string_equal(c->mapping.sssd.idnat_attribute.c_str(), "employeeNumber");
+    assert_int_equal(c->mapping.sssd.timeout.count(), 10);
+    c = text(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = pscIdNat\n"
+                            "sssd_timeout = 3s\n"));
+    assert_ok(c);
+    assert_int_equal(c->mapping.sssd.timeout.count(), 3);
+    // line numbers: [mapping] is line 5, source 6, then 7, 8.
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\n"), "sssd_incomplete", 5);
+    expect_error_at(with(kGeneric, "[mapping]\nsssd_idnat_attribute = employeeNumber\n"),
+                    "sssd_without_source", 6);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = ldap\nldap_uri = ldaps://d\n"
+                                   "sssd_timeout = 3s\n"),
+                    "sssd_without_source", 8);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = a b\n"),
+                    "ldap_attribute", 7);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = x\n"
+                                   "ldap_base = dc=x\n"),
+                    "ldap_without_source", 8);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = x\n"
+                                   "username_template = psc-{rpps}\n"),
+                    "mapping_conflict", 8);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = x\n"
+                                   "map_file = /etc/psc-login/users.map\n"),
+                    "mapping_conflict", 8);
+    expect_error_at(with(kGeneric, "[mapping]\nsource = sssd\nsssd_idnat_attribute = x\n"
+                                   "sssd_timeout = 0\n"),
+                    "duration_range", 8);
 }
 
 static void test_http_timeouts(void**) {
@@ -1183,6 +1215,7 @@ int main() {
         cmocka_unit_test(test_http_timeouts),
         cmocka_unit_test(test_ldap_source),
         cmocka_unit_test(test_ldap_refusals),
+        cmocka_unit_test(test_sssd_source),
         cmocka_unit_test(test_unknown_key_and_section_are_errors),
         cmocka_unit_test(test_rules_need_userinfo),
         cmocka_unit_test(test_template_one_placeholder),

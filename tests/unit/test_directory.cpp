@@ -35,8 +35,9 @@ DirectoryEntry entry(std::string dn, std::vector<std::string> users,
 
 // Answers by exact filter text; an unknown filter finds nothing. Thread-safe; may hold searches
 // until released.
-class ScriptedSearch final : public DirectorySearch {
+class ScriptedSearch final : public LdapSearch {
 public:
+    ScriptedSearch() : LdapSearch(cfg()) {}
     std::map<std::string, Result<std::vector<DirectoryEntry>>> answers;
     std::atomic<int> calls{0};
     std::mutex mu;
@@ -97,7 +98,7 @@ void test_filters(void**) {
 void test_one_entry_maps(void**) {
     ScriptedSearch s;
     script_claire(s);
-    auto m = directory_account_idnat(s, cfg(), "claire");
+    auto m = directory_account_idnat(s, "claire");
     assert_ok(m);
     assert_true(m->idnat.has_value());
     assert_string_equal(m->idnat->c_str(), "810001234567");
@@ -107,19 +108,19 @@ void test_one_entry_maps(void**) {
 
 void test_unmapped(void**) {
     ScriptedSearch s;
-    auto m = directory_account_idnat(s, cfg(), "claire"); // no entry
+    auto m = directory_account_idnat(s, "claire"); // no entry
     assert_ok(m);
     assert_false(m->idnat.has_value());
     // An entry that matched only because LDAP compares without case is not this account.
     s.answers.insert_or_assign(
         kClaireFilter, std::vector{entry("uid=Claire,ou=people", {"Claire"}, {"810001234567"})});
-    m = directory_account_idnat(s, cfg(), "claire");
+    m = directory_account_idnat(s, "claire");
     assert_ok(m);
     assert_false(m->idnat.has_value());
     // An entry whose idNat the bind account may not read.
     s.answers.insert_or_assign(kClaireFilter,
                                std::vector{entry("uid=claire,ou=people", {"claire"}, {})});
-    m = directory_account_idnat(s, cfg(), "claire");
+    m = directory_account_idnat(s, "claire");
     assert_ok(m);
     assert_false(m->idnat.has_value());
 }
@@ -131,26 +132,26 @@ void test_ambiguous(void**) {
     s.answers.insert_or_assign(
         kClaireFilter, std::vector{entry("uid=claire,ou=a", {"claire"}, {"810001234567"}),
                                    entry("uid=claire,ou=b", {"claire"}, {"810001234567"})});
-    auto m = directory_account_idnat(s, cfg(), "claire");
+    auto m = directory_account_idnat(s, "claire");
     assert_reason(m, "directory_ambiguous");
     assert_int_equal(static_cast<int>(m.error().code), static_cast<int>(Errc::denied));
     // Two idNats on the entry.
     s.answers.insert_or_assign(
         kClaireFilter,
         std::vector{entry("uid=claire,ou=people", {"claire"}, {"810001234567", "810002345678"})});
-    assert_reason(directory_account_idnat(s, cfg(), "claire"), "directory_ambiguous");
+    assert_reason(directory_account_idnat(s, "claire"), "directory_ambiguous");
     // The idNat held by another entry too.
     script_claire(s);
     s.answers.insert_or_assign(
         kIdnatFilter, std::vector{entry("uid=claire,ou=people", {"claire"}, {"810001234567"}),
                                   entry("uid=old,ou=people", {"old"}, {"810001234567"})});
-    assert_reason(directory_account_idnat(s, cfg(), "claire"), "directory_ambiguous");
+    assert_reason(directory_account_idnat(s, "claire"), "directory_ambiguous");
     // The idNat search finding another entry only (a filter that disagrees with itself).
     s.answers.insert_or_assign(kIdnatFilter,
                                std::vector{entry("uid=old,ou=people", {"old"}, {"810001234567"})});
-    assert_reason(directory_account_idnat(s, cfg(), "claire"), "directory_ambiguous");
+    assert_reason(directory_account_idnat(s, "claire"), "directory_ambiguous");
     s.answers.insert_or_assign(kIdnatFilter, std::vector<DirectoryEntry>{});
-    assert_reason(directory_account_idnat(s, cfg(), "claire"), "directory_ambiguous");
+    assert_reason(directory_account_idnat(s, "claire"), "directory_ambiguous");
 }
 
 void test_value_invalid(void**) {
@@ -158,27 +159,27 @@ void test_value_invalid(void**) {
     for (const char* bad : {"8100 01", "8100\n01", ""}) {
         s.answers.insert_or_assign(kClaireFilter,
                                    std::vector{entry("uid=claire,ou=people", {"claire"}, {bad})});
-        auto m = directory_account_idnat(s, cfg(), "claire");
+        auto m = directory_account_idnat(s, "claire");
         assert_reason(m, "directory_value_invalid");
         assert_int_equal(static_cast<int>(m.error().code), static_cast<int>(Errc::config));
     }
     s.answers.insert_or_assign(
         kClaireFilter,
         std::vector{entry("uid=claire,ou=people", {"claire"}, {std::string(65, '8')})});
-    assert_reason(directory_account_idnat(s, cfg(), "claire"), "directory_value_invalid");
+    assert_reason(directory_account_idnat(s, "claire"), "directory_value_invalid");
 }
 
 void test_search_errors_pass_through(void**) {
     ScriptedSearch s;
     s.answers.insert_or_assign(kClaireFilter,
                                make_error(Errc::unavailable, "directory_unavailable", "down"));
-    auto m = directory_account_idnat(s, cfg(), "claire");
+    auto m = directory_account_idnat(s, "claire");
     assert_reason(m, "directory_unavailable");
     assert_int_equal(static_cast<int>(m.error().code), static_cast<int>(Errc::unavailable));
     script_claire(s);
     s.answers.insert_or_assign(kIdnatFilter,
                                make_error(Errc::config, "directory_search_failed", "no base"));
-    assert_reason(directory_account_idnat(s, cfg(), "claire"), "directory_search_failed");
+    assert_reason(directory_account_idnat(s, "claire"), "directory_search_failed");
 }
 
 // ---- DirectoryLookups: the thread, the cache, cancellation ----
@@ -196,10 +197,11 @@ struct Loop {
     }
 };
 
-std::unique_ptr<DirectoryLookups> lookups(Loop& loop, ScriptedSearch*& raw, LdapConfig c = cfg()) {
+std::unique_ptr<DirectoryLookups> lookups(Loop& loop, ScriptedSearch*& raw,
+                                          std::chrono::seconds ttl = cfg().cache_ttl) {
     auto s = std::make_unique<ScriptedSearch>();
     raw = s.get();
-    auto d = DirectoryLookups::create(loop.ev, c, std::move(s));
+    auto d = DirectoryLookups::create(loop.ev, ttl, std::move(s));
     assert_ok(d);
     return std::move(*d);
 }
@@ -237,9 +239,7 @@ void test_lookup_and_cache(void**) {
 void test_errors_not_cached_and_ttl_zero(void**) {
     Loop loop;
     ScriptedSearch* s = nullptr;
-    LdapConfig c = cfg();
-    c.cache_ttl = std::chrono::seconds(0);
-    auto d = lookups(loop, s, c);
+    auto d = lookups(loop, s, std::chrono::seconds(0));
     s->answers.insert_or_assign(kClaireFilter,
                                 make_error(Errc::unavailable, "directory_unavailable", "down"));
     int answers = 0;
