@@ -18,7 +18,8 @@ constexpr char kService[] = "org.freedesktop.sssd.infopipe";
 constexpr char kUsersPath[] = "/org/freedesktop/sssd/infopipe/Users";
 constexpr char kUsersIface[] = "org.freedesktop.sssd.infopipe.Users";
 constexpr char kUserIface[] = "org.freedesktop.sssd.infopipe.Users.User";
-constexpr char kNotFound[] = "org.freedesktop.sssd.Error.NotFound";
+// SSSD 2.x answers "no such user" with sbus.Error.NotFound; older releases used the longer name.
+constexpr const char* kNotFound[] = {"sbus.Error.NotFound", "org.freedesktop.sssd.Error.NotFound"};
 
 using MessagePtr = Owned<sd_bus_message, sd_bus_message_unref>;
 
@@ -29,6 +30,7 @@ struct BusError {
     BusError& operator=(const BusError&) = delete;
     ~BusError() { sd_bus_error_free(&e); }
     [[nodiscard]] bool is(const char* name) const { return sd_bus_error_has_name(&e, name) > 0; }
+    [[nodiscard]] bool not_found() const { return is(kNotFound[0]) || is(kNotFound[1]); }
 };
 
 std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
@@ -147,7 +149,7 @@ Result<std::vector<DirectoryEntry>> SssdDirectory::account_entries(const std::st
     if (r == -EINVAL && err.e.name == nullptr)
         return std::vector<DirectoryEntry>{}; // not UTF-8: no SSSD entry can be named so
     if (r < 0) {
-        if (err.is(kNotFound))
+        if (err.not_found())
             return std::vector<DirectoryEntry>{};
         auto e = call_error(err, r, "FindByName(" + strip_control(user) + ")", cfg_);
         if (e.code == Errc::unavailable)
@@ -176,7 +178,7 @@ Result<std::vector<DirectoryEntry>> SssdDirectory::idnat_entries(const std::stri
     if (r == -EINVAL && err.e.name == nullptr)
         return std::vector<DirectoryEntry>{};
     if (r < 0) {
-        if (err.is(kNotFound))
+        if (err.not_found())
             return std::vector<DirectoryEntry>{};
         auto e = call_error(err, r, "ListByAttr(" + cfg_.idnat_attribute + ")", cfg_);
         if (e.code == Errc::unavailable)

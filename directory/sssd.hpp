@@ -8,7 +8,10 @@
 //   the idNat's holders   Users.ListByAttr(sssd_idnat_attribute, idnat, 3) → user objects, each
 //                         read the same way
 //
-// SSSD's "not found" (org.freedesktop.sssd.Error.NotFound, or an empty list) is no entry.
+// SSSD's "not found" (sbus.Error.NotFound, as SSSD 2.x names it, or
+// org.freedesktop.sssd.Error.NotFound; or an empty list) is no entry. ListByAttr searches SSSD's
+// cache only: FindByName, asked first, brings the account's own entry into it; another account
+// holding the same idNat is seen once SSSD has cached it (always, with enumerate = true).
 // Reasons: directory_unavailable (InfoPipe not on the bus, its activation failing, the bus gone)
 // and directory_timeout (no answer in sssd_timeout): Errc::unavailable; directory_search_failed
 // (InfoPipe refused psc-authd, or any other error it answered): Errc::config.

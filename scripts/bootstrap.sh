@@ -1,6 +1,10 @@
 #!/bin/sh
 # Installs every Debian 12 package needed to build, test, fuzz and benchmark psc-login.
 # Idempotent and non-interactive; run as root (CI does). Safe to re-run.
+# sssd-ldap and sssd-dbus (for the tests against the real SSSD) bring libnss-sss and libpam-sss,
+# which add "sss" to nsswitch.conf and pam_sss to the common-* PAM files: without an sssd.conf
+# SSSD never starts, and both answer "unknown" at once. The tests run their own sssd in a mount
+# namespace and leave /var/lib/sss as they found it.
 set -eu
 
 PKGS="
@@ -16,6 +20,7 @@ PKGS="
   curl ca-certificates
   tinyproxy-bin python3
   slapd ldap-utils libldap-dev
+  sssd-ldap sssd-dbus
   man-db groff-base
   debhelper dpkg-dev fakeroot lintian debootstrap
   chromium

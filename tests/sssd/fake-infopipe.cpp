@@ -4,12 +4,12 @@
 // names, signatures and errors of SSSD 2.8 (Debian 12), as tests/sssd/infopipe-users.xml records:
 //
 //   /org/freedesktop/sssd/infopipe/Users   org.freedesktop.sssd.infopipe.Users
-//       FindByName(s name) → o             the user, matched without case as SSSD's LDAP domains
-//                                          do; none: org.freedesktop.sssd.Error.NotFound
+//       FindByName(s name) → o             the user, matched without case (as a domain with
+//                                          case_sensitive = false does); none: sbus.Error.NotFound
 //       ListByAttr(s attr, s value, u limit) → ao
 //                                          the users whose attribute holds value, at most limit
-//                                          (0: no limit); none: an empty list, or NotFound when
-//                                          the mode says so (SSSD versions differ)
+//                                          (0: no limit); none: an empty list (as SSSD 2.8), or
+//                                          NotFound when the mode says so
 //   /org/freedesktop/sssd/infopipe/Users/<domain>/<uid>
 //                                          org.freedesktop.sssd.infopipe.Users.User
 //       name (s), uidNumber (u), extraAttributes (a{sas})
@@ -39,7 +39,7 @@ namespace {
 
 constexpr char kUsers[] = "/org/freedesktop/sssd/infopipe/Users";
 constexpr char kDomain[] = "hospital";
-constexpr char kNotFound[] = "org.freedesktop.sssd.Error.NotFound";
+constexpr char kNotFound[] = "sbus.Error.NotFound"; // as SSSD 2.8 names it
 
 std::string g_data, g_log;
 
