@@ -305,6 +305,35 @@ void test_outage_answers_all_waiting(void**) {
     assert_int_equal(s->calls.load(), 1);
 }
 
+// A stalled directory cannot make the queue grow without bound: past kMaxQueued waiting lookups,
+// the next is refused at once (busy), and the queue works again once the directory answers.
+void test_queue_bounded(void**) {
+    Loop loop;
+    ScriptedSearch* s = nullptr;
+    auto d = lookups(loop, s, std::chrono::seconds(0));
+    script_claire(*s);
+    {
+        std::lock_guard lock(s->mu);
+        s->gate_open = false;
+    }
+    std::size_t answers = 0;
+    auto count = [&](Result<DirectoryMapping> r) {
+        assert_ok(r);
+        ++answers;
+    };
+    assert_ok(d->account_idnat("claire", count));
+    for (int i = 0; i < 50 && s->calls.load() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    assert_int_equal(s->calls.load(), 1); // the thread holds the first one
+    for (std::size_t i = 0; i < DirectoryLookups::kMaxQueued; ++i)
+        assert_ok(d->account_idnat("claire", count));
+    assert_reason(d->account_idnat("claire", count), "directory_busy");
+    s->open();
+    loop.until([&] { return answers == DirectoryLookups::kMaxQueued + 1; });
+    assert_ok(d->account_idnat("claire", count));
+    loop.until([&] { return answers == DirectoryLookups::kMaxQueued + 2; });
+}
+
 // The engine's side may go (a reload) while a search is running: the thread ends on its own.
 void test_destroyed_while_searching(void**) {
     Loop loop;
@@ -342,6 +371,7 @@ int main() {
         cmocka_unit_test(test_errors_not_cached_and_ttl_zero),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_outage_answers_all_waiting),
+        cmocka_unit_test(test_queue_bounded),
         cmocka_unit_test(test_destroyed_while_searching),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
