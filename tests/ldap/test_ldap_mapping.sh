@@ -5,7 +5,7 @@
 # serves it), three ambiguous directories (refused, never "the first"), system accounts never
 # asked, filter injection (the token's idNat never reaches a filter; values with '*', ')(' and NUL
 # are escaped on the real server), pscctl map and check-config --online, and the failure modes:
-# wrong bind password and untrusted certificate (Config), server down and server stalled
+# wrong bind password, a base the server does not hold and untrusted certificate (Config), server down and server stalled
 # (Unavailable), a first server down with the second answering over ldaps://, the cache.
 PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../integration/integ-lib.sh
@@ -95,7 +95,7 @@ write_dropin() {
 [mapping]
 source = ldap
 ldap_uri = ${LDAP_URI_OVERRIDE:-$SLAPD_URI}
-ldap_base = ou=people,$SLAPD_BASE
+ldap_base = ${LDAP_BASE_OVERRIDE:-ou=people,$SLAPD_BASE}
 ldap_idnat_attribute = pscIdNat
 ldap_filter = (&(objectClass=pscProfessional)(pscIdNat={idnat}))
 ldap_ca_file = ${LDAP_CA_OVERRIDE:-$SLAPD_DIR/ca.pem}
@@ -115,6 +115,7 @@ EOF
 
 restart_with() { # VAR=VALUE...: the daemon restarted with those drop-in overrides
     local LDAP_URI_OVERRIDE="" LDAP_CA_OVERRIDE="" LDAP_PW_OVERRIDE="" LDAP_TTL=""
+    local LDAP_BASE_OVERRIDE=""
     local kv
     for kv in "$@"; do local "${kv?}"; done
     stack_stop_daemon
@@ -218,6 +219,16 @@ wrong_password_is_config() {
     expect 1 "refused the bind as $SLAPD_BIND_DN"
 }
 
+# A base the directory does not hold: a configuration error, never "unmapped" or Unavailable.
+wrong_base_is_config() {
+    restart_with LDAP_BASE_OVERRIDE="ou=nobody,$SLAPD_BASE"
+    start_refused Config directory_search_failed claire psc-code code || return 1
+    client_close
+    start_refused Config directory_search_failed sophie psc-code code || return 1
+    ctl check-config --online --config "$PSC_CONFIG" --pam-dir "$STACK_DIR/pam.d"
+    expect 1 "ou=nobody,$SLAPD_BASE"
+}
+
 untrusted_certificate_is_config() {
     restart_with LDAP_CA_OVERRIDE="$SLAPD_DIR/other-ca.pem"
     start_refused Config directory_tls claire psc-code code || return 1
@@ -301,5 +312,6 @@ stack_wait_ready
 run_cases ciba_login_claire code_login_claire unmapped_is_unknown_user ambiguous_idnat_refused \
     ambiguous_values_refused ambiguous_entries_refused system_account_not_asked \
     injection_token_idnat injection_filters_escaped pscctl_map_shows_directory \
-    check_config_online wrong_password_is_config untrusted_certificate_is_config directory_down \
+    check_config_online wrong_password_is_config wrong_base_is_config \
+    untrusted_certificate_is_config directory_down \
     directory_slow failover_to_ldaps cache_answers_while_down

@@ -188,10 +188,11 @@ struct Loop {
     sd_event* ev = nullptr;
     Loop() { assert_true(sd_event_new(&ev) >= 0); }
     ~Loop() { sd_event_unref(ev); }
-    // Runs until pred() or 5 s.
+    // Runs until pred() or 10 s.
     template <class P>
     void until(P pred) {
-        for (int i = 0; i < 500 && !pred(); ++i)
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!pred() && std::chrono::steady_clock::now() < end)
             (void)sd_event_run(ev, 10'000);
         assert_true(pred());
     }
