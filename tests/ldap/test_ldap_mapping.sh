@@ -12,17 +12,13 @@ PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
 # shellcheck source=../support/slapd.sh
 . "$PSC_SOURCE_ROOT/tests/support/slapd.sh"
+# shellcheck source=../support/directory-lib.sh
+. "$PSC_SOURCE_ROOT/tests/support/directory-lib.sh"
 
 PSCCTL=${PSC_PSCCTL:?PSC_PSCCTL must name the pscctl binary}
-LDAP_PROBE=${PSC_LDAP_PROBE:?PSC_LDAP_PROBE must name ldap-probe}
-OUT=""
-RC=0
+PROBE=${PSC_LDAP_PROBE:?PSC_LDAP_PROBE must name ldap-probe}
 INJECT_IDNAT='8*)(uid=*'
 
-ctl() {
-    RC=0
-    OUT=$(env LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" 2>&1 </dev/null) || RC=$?
-}
 
 # The people of the test directory (see the header for what each one tests).
 people_ldif() {
@@ -124,24 +120,8 @@ restart_with() { # VAR=VALUE...: the daemon restarted with those drop-in overrid
     stack_wait_ready
 }
 
-# start USER SERVICE FLOW, then the error REPLY must be Error.$1 with reason $2.
-start_refused() {
-    client_start "$3" "$4" "$5" || return 1
-    [ -z "$LOGIN_ID" ] || fail "StartLogin $3 started: $REPLY" || return 1
-    expect_error "$1" "$2"
-}
 
-ciba_login_claire() {
-    ctl login claire --service psc-ciba --flow ciba
-    expect 0 "OK: user=claire idnat=$STACK_MEDECIN"
-}
 
-code_login_claire() {
-    must_start claire psc-code code || return 1
-    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
-        return 1
-    client_cmd "wait 20000" && expect_done claire "$STACK_MEDECIN"
-}
 
 unmapped_is_unknown_user() {
     start_refused UnknownUser user_unmapped sophie psc-code code || return 1
@@ -167,12 +147,6 @@ injection_token_idnat() {
     client_cmd "wait 20000" && expect_error Invalid idnat_invalid
 }
 
-hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-
-probe() { # entries|account HEX: output in OUT, status in RC
-    RC=0
-    OUT=$("$LDAP_PROBE" "$PSC_CONFIG" "$1" "$2" 2>&1) || RC=$?
-}
 
 # On the real server: every value that would widen the filter unescaped finds nothing.
 injection_filters_escaped() {

@@ -12,19 +12,15 @@
 PSC_SOURCE_ROOT=${PSC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../integration/integ-lib.sh
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
+# shellcheck source=../support/directory-lib.sh
+. "$PSC_SOURCE_ROOT/tests/support/directory-lib.sh"
 
 PSCCTL=${PSC_PSCCTL:?PSC_PSCCTL must name the pscctl binary}
 PROBE=${PSC_LDAP_PROBE:?PSC_LDAP_PROBE must name ldap-probe}
 FAKE_IFP=${PSC_FAKE_INFOPIPE:?PSC_FAKE_INFOPIPE must name fake-infopipe}
 IFP_PID=""
-OUT=""
-RC=0
 ME=/org/freedesktop/sssd/infopipe/Users/hospital
 
-ctl() {
-    RC=0
-    OUT=$(env LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" 2>&1 </dev/null) || RC=$?
-}
 
 # What SSSD holds (fake-infopipe's format: UID NAME [ATTR=V1,V2]).
 people() {
@@ -76,12 +72,6 @@ flows = code
 EOF
 }
 
-# start USER SERVICE FLOW, then the error REPLY must be Error.$1 with reason $2.
-start_refused() {
-    client_start "$3" "$4" "$5" || return 1
-    [ -z "$LOGIN_ID" ] || fail "StartLogin $3 started: $REPLY" || return 1
-    expect_error "$1" "$2"
-}
 
 logged() { grep -qxF "$1" "$IFP_LOG" || fail "InfoPipe was not asked '$1': $(cat "$IFP_LOG")"; }
 not_logged() {
@@ -89,34 +79,15 @@ not_logged() {
 }
 
 # The stand-in serves the methods, signatures and properties SSSD's InfoPipe publishes.
-interface_matches_sssd() {
-    local iface got
-    for iface in org.freedesktop.sssd.infopipe.Users org.freedesktop.sssd.infopipe.Users.User; do
-        local path=/org/freedesktop/sssd/infopipe/Users
-        [ "$iface" = org.freedesktop.sssd.infopipe.Users.User ] && path=$ME/1001
-        got=$(stack_busctl introspect --xml-interface org.freedesktop.sssd.infopipe "$path") ||
-            { fail "cannot introspect $path"; return 1; }
-        python3 "$PSC_SOURCE_ROOT/tests/sssd/check_interface.py" \
-            "$PSC_SOURCE_ROOT/tests/sssd/infopipe-users.xml" "$iface" <<<"$got" ||
-            { fail "the stand-in differs from SSSD's $iface"; return 1; }
-    done
-}
+interface_matches_sssd() { infopipe_matches_record "$ME/1001"; }
 
-ciba_login_claire() {
+ciba_login_logged() {
     : >"$IFP_LOG"
-    ctl login claire --service psc-ciba --flow ciba
-    expect 0 "OK: user=claire idnat=$STACK_MEDECIN" || return 1
+    ciba_login_claire || return 1
     logged "FindByName claire" && logged "Get $ME/1001 extraAttributes" &&
         logged "ListByAttr pscIdNat $STACK_MEDECIN 3"
 }
 
-# (Later checks log in with the code flow: CIBA pushes to one account are spaced out.)
-code_login_claire() {
-    must_start claire psc-code code || return 1
-    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
-        return 1
-    client_cmd "wait 20000" && expect_done claire "$STACK_MEDECIN"
-}
 
 unmapped_is_unknown_user() {
     # sophie's entry holds no idNat (or SSSD does not show it: [ifp] user_attributes).
@@ -142,12 +113,6 @@ system_account_not_asked() {
     not_logged "FindByName root"
 }
 
-hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-
-probe() { # entries|account HEX: output in OUT, status in RC
-    RC=0
-    OUT=$("$PROBE" "$PSC_CONFIG" "$1" "$2" 2>&1) || RC=$?
-}
 
 # Values psc-login never passes on: a NUL would cut the string, and SSSD may turn the value into
 # an LDAP filter on a cache miss.
@@ -269,7 +234,7 @@ write_dropin
 stack_start --ciba-interval 1
 stack_wait_ready
 ifp_start || { echo "cannot start fake-infopipe: $(cat "$STACK_DIR/fake-infopipe.out")" >&2; exit 1; }
-run_cases interface_matches_sssd ciba_login_claire code_login_claire unmapped_is_unknown_user \
+run_cases interface_matches_sssd ciba_login_logged code_login_claire unmapped_is_unknown_user \
     name_case_not_enough ambiguous_idnat_refused ambiguous_values_refused \
     system_account_not_asked wildcards_never_sent pscctl_map_shows_directory \
     check_config_online not_found_both_ways infopipe_gone infopipe_slow access_denied_is_config \

@@ -26,18 +26,14 @@ fi
 . "$PSC_SOURCE_ROOT/tests/integration/integ-lib.sh"
 # shellcheck source=../support/slapd.sh
 . "$PSC_SOURCE_ROOT/tests/support/slapd.sh"
+# shellcheck source=../support/directory-lib.sh
+. "$PSC_SOURCE_ROOT/tests/support/directory-lib.sh"
 
 PSCCTL=${PSC_PSCCTL:?PSC_PSCCTL must name the pscctl binary}
 PROBE=${PSC_LDAP_PROBE:?PSC_LDAP_PROBE must name ldap-probe}
 SSSD_PID=""
-OUT=""
-RC=0
 ME=/org/freedesktop/sssd/infopipe/Users/hospital
 
-ctl() {
-    RC=0
-    OUT=$(env LD_PRELOAD=libnss_wrapper.so "$PSCCTL" "$@" 2>&1 </dev/null) || RC=$?
-}
 
 person() { # UID NAME [IDNAT...]
     local uid=$1 name=$2
@@ -131,43 +127,11 @@ flows = code
 EOF
 }
 
-start_refused() {
-    client_start "$3" "$4" "$5" || return 1
-    [ -z "$LOGIN_ID" ] || fail "StartLogin $3 started: $REPLY" || return 1
-    expect_error "$1" "$2"
-}
 
-hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
-probe() { # entries|account HEX
-    RC=0
-    OUT=$("$PROBE" "$PSC_CONFIG" "$1" "$2" 2>&1) || RC=$?
-}
+interface_is_recorded() { infopipe_matches_record "$ME/1001"; }
 
-interface_is_recorded() {
-    local iface path got
-    for iface in org.freedesktop.sssd.infopipe.Users org.freedesktop.sssd.infopipe.Users.User; do
-        path=/org/freedesktop/sssd/infopipe/Users
-        [ "$iface" = org.freedesktop.sssd.infopipe.Users.User ] && path=$ME/1001
-        got=$(stack_busctl introspect --xml-interface org.freedesktop.sssd.infopipe "$path") ||
-            { fail "cannot introspect sssd_ifp's $path"; return 1; }
-        python3 "$PSC_SOURCE_ROOT/tests/sssd/check_interface.py" \
-            "$PSC_SOURCE_ROOT/tests/sssd/infopipe-users.xml" "$iface" <<<"$got" ||
-            { fail "sssd_ifp differs from tests/sssd/infopipe-users.xml ($iface)"; return 1; }
-    done
-}
 
-ciba_login_claire() {
-    ctl login claire --service psc-ciba --flow ciba
-    expect 0 "OK: user=claire idnat=$STACK_MEDECIN"
-}
-
-code_login_claire() {
-    must_start claire psc-code code || return 1
-    browser_login "$URL" "$STACK_MEDECIN" >/dev/null || fail "the browser did not get through" ||
-        return 1
-    client_cmd "wait 20000" && expect_done claire "$STACK_MEDECIN"
-}
 
 unmapped_accounts() {
     start_refused UnknownUser user_unmapped sophie psc-code code || return 1 # no idNat
