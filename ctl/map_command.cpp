@@ -60,6 +60,7 @@ Result<std::vector<std::string>> candidates(const Config& cfg, const std::string
         auto entries = mapping.directory->idnat_entries(idnat);
         if (!entries)
             return std::move(entries).error();
+        source.detail = mapping.directory->where(); // the server that answered
         std::vector<std::string> accounts;
         for (const auto& e : *entries)
             for (const auto& u : e.users)
