@@ -40,10 +40,21 @@ struct RequestState {
     std::string target;
     bool too_long = false;
     bool headers_seen = false; // the access handler's first call (headers only) is done
-    // Page::wait: the connection is suspended until the page is completed or hold_timeout.
+    // Page::wait, or a deferred back-channel answer (one of the two): the connection is suspended
+    // until it is completed or hold_timeout; then logout_fallback is the back-channel answer.
     std::shared_ptr<DeferredPage> held;
+    std::shared_ptr<DeferredBackchannel> held_logout;
+    BackchannelReply logout_fallback;
     SdEventSourcePtr hold_timer;
     bool hold_expired = false;
+    [[nodiscard]] bool holding() const noexcept { return held || held_logout; }
+    // Who to call when the deferred answer comes (nullptr: nobody, the request stopped waiting).
+    void set_waker(std::function<void()> wake) noexcept {
+        if (held)
+            held->on_complete(std::move(wake));
+        if (held_logout)
+            held_logout->on_complete(std::move(wake));
+    }
     MHD_Connection* conn = nullptr;
     CallbackServer* server = nullptr;
     // A back-channel logout POST: its body, read up to max_body.
@@ -264,8 +275,8 @@ struct CallbackServer::Internals {
                               MHD_ConnectionNotificationCode code) noexcept;
     static void expire_unfinished(CallbackServer& s) noexcept;
     static Connections::Conn* conn_of(MHD_Connection* conn) noexcept;
-    static MHD_Result hold(CallbackServer& s, MHD_Connection* conn, RequestState& st,
-                           std::shared_ptr<DeferredPage> page);
+    static MHD_Result hold(CallbackServer& s, MHD_Connection* conn, RequestState& st);
+    static MHD_Result answer_held(CallbackServer& s, MHD_Connection* conn, RequestState& st);
     static int on_hold_timeout(sd_event_source*, uint64_t, void* userdata) noexcept;
     static void resume(RequestState& st) noexcept;
     static void* on_uri(void* cls, const char* uri, MHD_Connection*) noexcept;
@@ -279,6 +290,8 @@ struct CallbackServer::Internals {
                                          const RequestState& st);
     static MHD_Result send_reply(CallbackServer& s, MHD_Connection* conn,
                                  const CallbackReply& reply);
+    static MHD_Result send_backchannel(CallbackServer& s, MHD_Connection* conn,
+                                       const BackchannelReply& reply);
     static int on_epoll(sd_event_source*, int, uint32_t, void* userdata) noexcept;
     static int on_timer(sd_event_source*, uint64_t, void* userdata) noexcept;
     static void run(CallbackServer& s) noexcept;
@@ -308,11 +321,11 @@ void CallbackServer::Internals::on_completed(void* cls, MHD_Connection*, void** 
                                              MHD_RequestTerminationCode) noexcept {
     std::unique_ptr<RequestState> st(static_cast<RequestState*>(*req_cls));
     *req_cls = nullptr;
-    if (st && st->held) {
+    if (st && st->holding()) {
         auto& s = *static_cast<CallbackServer*>(cls);
-        st->held->on_complete(nullptr);
-        s.conns_->held.erase(st.get());
-        --s.held_;
+        st->set_waker(nullptr);
+        if (s.conns_->held.erase(st.get()) != 0)
+            --s.held_;
     }
 }
 
@@ -326,6 +339,20 @@ MHD_Result CallbackServer::Internals::answer_backchannel(CallbackServer& s, MHD_
                                                      MHD_HTTP_HEADER_CONTENT_TYPE);
         reply = s.backchannel_(ct ? ct : "", st.body);
     }
+    if (reply.deferred) {
+        auto deferred = std::exchange(reply.deferred, nullptr);
+        if (deferred->result())
+            return send_backchannel(s, conn, *deferred->result());
+        auto& state = const_cast<RequestState&>(st);
+        state.held_logout = std::move(deferred);
+        state.logout_fallback = std::move(reply);
+        return hold(s, conn, state);
+    }
+    return send_backchannel(s, conn, reply);
+}
+
+MHD_Result CallbackServer::Internals::send_backchannel(CallbackServer& s, MHD_Connection* conn,
+                                                       const BackchannelReply& reply) {
     MhdResponsePtr resp(MHD_create_response_from_buffer(
         reply.json.size(), const_cast<char*>(reply.json.data()), MHD_RESPMEM_MUST_COPY));
     if (!resp ||
@@ -347,19 +374,12 @@ MHD_Result CallbackServer::Internals::on_request(void* cls, MHD_Connection* conn
     const Responses& r = *s.responses_;
     if (!st)
         return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
-    if (st->held) {
-        // Resumed: the page came (or the wait ended); a stale waker must not fire again.
-        st->held->on_complete(nullptr);
-        const auto& result = st->held->result();
-        CallbackReply reply =
-            result && !st->hold_expired ? *result : CallbackReply(CallbackReply::Page::received);
-        st->held.reset();
-        st->hold_timer.reset();
-        s.conns_->held.erase(st);
-        --s.held_;
-        if (reply.page == CallbackReply::Page::wait)
-            reply = CallbackReply(CallbackReply::Page::received);
-        return send_reply(s, conn, reply);
+    if (st->holding()) {
+        try {
+            return answer_held(s, conn, *st); // resumed: the answer came, or the wait ended
+        } catch (...) {
+            return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
+        }
     }
     if (!st->headers_seen) {
         st->headers_seen = true;
@@ -427,8 +447,11 @@ MHD_Result CallbackServer::Internals::answer(CallbackServer& s, MHD_Connection* 
         return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, r.internal.get());
     }
     if (reply.page == CallbackReply::Page::wait && reply.deferred) {
-        if (!reply.deferred->result())
-            return hold(s, conn, const_cast<RequestState&>(st), std::move(reply.deferred));
+        if (!reply.deferred->result()) {
+            auto& state = const_cast<RequestState&>(st);
+            state.held = std::move(reply.deferred);
+            return hold(s, conn, state);
+        }
         reply = *reply.deferred->result();
     }
     return send_reply(s, conn, reply);
@@ -520,9 +543,9 @@ void CallbackServer::Internals::expire_unfinished(CallbackServer& s) noexcept {
     }
 }
 
+// st.held or st.held_logout is set, not yet completed: the connection waits for it.
 MHD_Result CallbackServer::Internals::hold(CallbackServer& s, MHD_Connection* conn,
-                                           RequestState& st, std::shared_ptr<DeferredPage> page) {
-    st.held = std::move(page);
+                                           RequestState& st) {
     st.conn = conn;
     st.server = &s;
     sd_event_source* t = nullptr;
@@ -530,22 +553,44 @@ MHD_Result CallbackServer::Internals::hold(CallbackServer& s, MHD_Connection* co
         std::chrono::duration_cast<std::chrono::microseconds>(s.options_.hold_timeout).count());
     if (sd_event_add_time_relative(sd_event_source_get_event(s.timer_.get()), &t, CLOCK_MONOTONIC,
                                    usec, kTimerAccuracyUsec, &on_hold_timeout, &st) < 0) {
-        st.held.reset();
-        return send_reply(s, conn, CallbackReply(CallbackReply::Page::received));
+        st.hold_expired = true;
+        return answer_held(s, conn, st);
     }
     st.hold_timer.reset(t);
     RequestState* raw = &st;
-    st.held->on_complete([raw] { resume(*raw); });
     s.conns_->held.insert(raw);
     ++s.held_;
+    st.set_waker([raw] { resume(*raw); });
     MHD_suspend_connection(conn);
     return MHD_YES;
+}
+
+// The answer of a request that waited: what came in time, else the "received" page or the
+// back-channel fallback. A stale waker must not fire again.
+MHD_Result CallbackServer::Internals::answer_held(CallbackServer& s, MHD_Connection* conn,
+                                                  RequestState& st) {
+    st.set_waker(nullptr);
+    st.hold_timer.reset();
+    if (s.conns_->held.erase(&st) != 0)
+        --s.held_;
+    if (auto logout = std::exchange(st.held_logout, nullptr)) {
+        const BackchannelReply& reply =
+            logout->result() && !st.hold_expired ? *logout->result() : st.logout_fallback;
+        return send_backchannel(s, conn, reply);
+    }
+    auto page = std::exchange(st.held, nullptr);
+    CallbackReply reply = page && page->result() && !st.hold_expired
+                              ? *page->result()
+                              : CallbackReply(CallbackReply::Page::received);
+    if (reply.page == CallbackReply::Page::wait)
+        reply = CallbackReply(CallbackReply::Page::received);
+    return send_reply(s, conn, reply);
 }
 
 void CallbackServer::Internals::resume(RequestState& st) noexcept {
     if (!st.conn || !st.server)
         return;
-    st.held->on_complete(nullptr);
+    st.set_waker(nullptr);
     st.hold_timer.reset();
     MHD_resume_connection(st.conn);
     // MHD picks resumed connections up at its next run; nothing on its epoll fd says so.
@@ -722,27 +767,15 @@ CallbackServer::~CallbackServer() {
     if (daemon_ && conns_ && !conns_->held.empty()) {
         for (RequestState* st : std::vector<RequestState*>(conns_->held.begin(), conns_->held.end())) {
             st->hold_expired = true;
-            st->held->on_complete(nullptr);
+            st->set_waker(nullptr);
             st->hold_timer.reset();
             MHD_resume_connection(st->conn);
         }
-        MHD_run(daemon_.get()); // answers them ("received") and lets MHD forget them
+        MHD_run(daemon_.get()); // answers them ("received", the fallback) and lets MHD forget them
     }
     timer_.reset();
     io_.reset();
     daemon_.reset();
-}
-
-void DeferredPage::complete(CallbackReply reply) noexcept {
-    if (result_)
-        return;
-    try {
-        result_ = std::move(reply);
-    } catch (...) {
-        return;
-    }
-    if (wake_)
-        std::exchange(wake_, nullptr)();
 }
 
 std::string CallbackServer::url() const {

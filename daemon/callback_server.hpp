@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace psc {
 
@@ -50,7 +51,8 @@ struct CallbackServerOptions {
     std::chrono::milliseconds header_timeout{3000}; // accept → complete request headers
     unsigned max_unfinished_per_address = 32; // connections still sending headers, per address
     unsigned max_unfinished = 256;            // ... and in all
-    // How long a page waits for the login's outcome (Page::wait) before the "received" page.
+    // How long a page waits for the login's outcome (Page::wait) before the "received" page, and
+    // a back-channel logout for its deferred answer.
     std::chrono::milliseconds hold_timeout{5000};
     // OpenID Connect Back-Channel Logout: the one path that takes a POST (its body at most
     // max_body bytes), served only when a back-channel handler is set.
@@ -58,20 +60,41 @@ struct CallbackServerOptions {
     std::size_t max_body = 32 * 1024;
 };
 
+// An answer known later: the handler returns one, and whoever completes it (once, from the event
+// loop) decides what the client gets; the request waits, its connection suspended, at most
+// hold_timeout. Completing it after the client left, or after the server is gone, does nothing.
+template <class T>
+class Deferred {
+public:
+    // The answering side: the value, once (later calls are ignored).
+    void complete(T value) noexcept;
+    // The server's side: called on complete() while a connection waits (nullptr to stop waiting).
+    void on_complete(std::function<void()> wake) noexcept { wake_ = std::move(wake); }
+    [[nodiscard]] const std::optional<T>& result() const noexcept { return result_; }
+
+private:
+    std::optional<T> result_;
+    std::function<void()> wake_;
+};
+
 // The answer to a back-channel logout POST: 200 (empty body) or 400 with a JSON error
 // (Back-Channel Logout 1.0 §2.8). Always sent with Cache-Control: no-store.
+struct BackchannelReply;
+using DeferredBackchannel = Deferred<BackchannelReply>;
 struct BackchannelReply {
     unsigned status = 400;
     std::string json; // "" for 200
+    // Set: the answer comes later (the handler waits for something, e.g. the provider's new
+    // keys); status and json above are sent if it has not come after hold_timeout.
+    std::shared_ptr<DeferredBackchannel> deferred;
 };
 using BackchannelHandler =
     std::function<BackchannelReply(std::string_view content_type, std::string_view body)>;
 
-// A page whose content is known later: the handler answers Page::wait with one, and whoever
-// completes it (once, from the event loop) decides what the browser sees. If nobody has after
-// hold_timeout, the browser gets the "received" page. Completing it after the browser left, or
-// after the server is gone, does nothing.
-class DeferredPage;
+// A page whose content is known later: the handler answers Page::wait with one; if nobody has
+// completed it after hold_timeout, the browser gets the "received" page.
+struct CallbackReply;
+using DeferredPage = Deferred<CallbackReply>;
 
 // What the browser is shown. The handler picks the page; the server owns headers and HTML.
 struct CallbackReply {
@@ -85,18 +108,18 @@ struct CallbackReply {
     std::shared_ptr<DeferredPage> deferred; // Page::wait: the page to come
 };
 
-class DeferredPage {
-public:
-    // The login's side: the page, once (later calls are ignored).
-    void complete(CallbackReply reply) noexcept;
-    // The server's side: called on complete() while a connection waits ("" to stop waiting).
-    void on_complete(std::function<void()> wake) noexcept { wake_ = std::move(wake); }
-    [[nodiscard]] const std::optional<CallbackReply>& result() const noexcept { return result_; }
-
-private:
-    std::optional<CallbackReply> result_;
-    std::function<void()> wake_;
-};
+template <class T>
+void Deferred<T>::complete(T value) noexcept {
+    if (result_)
+        return;
+    try {
+        result_ = std::move(value);
+    } catch (...) {
+        return;
+    }
+    if (wake_)
+        std::exchange(wake_, nullptr)();
+}
 
 // Called synchronously from the event loop with the path and query exactly as received
 // (percent-encoding preserved), already known to be a GET or HEAD on the callback path and within
@@ -130,6 +153,7 @@ public:
     // Connections closed because they sent no complete request in time or were the oldest
     // unfinished ones of a crowd (abuse counter, for tests and the benchmark).
     [[nodiscard]] std::size_t evicted() const noexcept { return evicted_; }
+    // Requests waiting for a deferred answer (pages and back-channel logouts).
     [[nodiscard]] std::size_t held() const noexcept { return held_; }
     // Serves POST backchannel_path with this handler from now on (empty: not served, 404/405).
     void set_backchannel_handler(BackchannelHandler h) { backchannel_ = std::move(h); }

@@ -73,6 +73,12 @@ struct LoginEngine::Generation {
     FlowContext ctx;
 };
 
+struct LoginEngine::BackchannelWait {
+    std::shared_ptr<Generation> gen; // whose provider fetches the keys
+    std::string token;
+    std::shared_ptr<DeferredBackchannel> answer;
+};
+
 LoginEngine::Pending::~Pending() {
     if (!state_key.empty())
         engine->by_state_.erase(state_key);
@@ -688,12 +694,12 @@ CallbackReply LoginEngine::on_request(std::string_view target) {
 
 namespace {
 
-// The JWKS waiter slot of a back-channel refetch (logins use their ids from 1, a refresh 0).
+// The first JWKS waiter slot of a back-channel refetch (logins use their ids from 1, a refresh 0).
 constexpr std::uint64_t kBackchannelWaiter = ~std::uint64_t{0};
 
 BackchannelReply backchannel_refusal(const Error& e) {
     // Back-Channel Logout §2.8: 400 with an OAuth-style error; the reason token, never input.
-    return {400, R"({"error":"invalid_request","error_description":")" + e.reason + "\"}"};
+    return {400, R"({"error":"invalid_request","error_description":")" + e.reason + "\"}", {}};
 }
 
 } // namespace
@@ -703,7 +709,7 @@ BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
     const Config& cfg = gen_->cfg;
     const BackchannelAction action = cfg.callback.backchannel_logout_action;
     if (action == BackchannelAction::none)
-        return {501, R"({"error":"not_supported"})"};
+        return {501, R"({"error":"not_supported"})", {}};
     auto refuse = [this](Error e) {
         BackchannelReply reply = backchannel_refusal(e);
         if (backchannel_)
@@ -718,29 +724,62 @@ BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
     if (!token || token->empty())
         return refuse(make_error(Errc::invalid, "backchannel_no_token",
                                  "back-channel logout: no single logout_token parameter"));
-    const ProviderState& provider = *gen_->provider;
+    const std::string_view compact = trim(*token);
+    auto t = check_logout_token(*gen_, compact);
+    if (!t && t.error().reason == "jws_unknown_kid" && gen_->provider &&
+        backchannel_waits_.size() < kMaxBackchannelWaits) {
+        // The provider may have rotated its keys: the answer waits for one rate-limited refetch
+        // (the listener's hold_timeout at most; then the provider gets this refusal, and the
+        // token is still acted on once the keys come).
+        const std::uint64_t waiter = kBackchannelWaiter - next_backchannel_wait_++;
+        auto deferred = std::make_shared<DeferredBackchannel>();
+        // Registered first: a fetch that cannot start reports at once, from inside refetch_keys.
+        backchannel_waits_.emplace(waiter, BackchannelWait{gen_, std::string(compact), deferred});
+        if (gen_->provider->refetch_keys(waiter, [this, waiter](Status fetched) {
+                on_backchannel_keys(waiter, std::move(fetched));
+            })) {
+            BackchannelReply reply = backchannel_refusal(t.error());
+            reply.deferred = std::move(deferred);
+            return reply;
+        }
+        backchannel_waits_.erase(waiter); // no refetch allowed now: refused at once
+    }
+    return accept_logout(std::move(t));
+}
+
+Result<LogoutToken> LoginEngine::check_logout_token(const Generation& g,
+                                                    std::string_view token) const {
+    const Config& cfg = g.cfg;
+    const ProviderState& provider = *g.provider;
     if (!provider.ready())
-        return refuse(provider.not_ready_error());
-    auto idp = id_token_policy(cfg, provider.metadata(), std::nullopt, gen_->ctx.client_secret);
+        return provider.not_ready_error();
+    auto idp = id_token_policy(cfg, provider.metadata(), std::nullopt, g.ctx.client_secret);
     if (!idp)
-        return refuse(std::move(idp).error());
+        return std::move(idp).error();
     LogoutTokenPolicy pol;
     pol.issuer = provider.metadata().issuer;
     pol.client_id = cfg.provider.client_id;
     pol.clock_skew = cfg.provider.clock_skew;
     pol.max_token_age = cfg.provider.max_token_age;
     pol.jws = idp->jws;
-    pol.jws.decryption = gen_->ctx.decryption;
+    pol.jws.decryption = g.ctx.decryption;
     pol.json_max_depth = cfg.limits.json_max_depth;
-    const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    auto t = validate_logout_token(trim(*token), provider.jwks().keys(), pol, now);
-    if (!t) {
-        // The provider may have rotated its keys: this token is refused (the answer cannot wait
-        // for a fetch), but one rate-limited refetch lets the next ones verify.
-        if (t.error().reason == "jws_unknown_kid")
-            (void)gen_->provider->refetch_keys(kBackchannelWaiter, [](Status) {});
+    return validate_logout_token(token, provider.jwks().keys(), pol,
+                                 static_cast<std::int64_t>(std::time(nullptr)));
+}
+
+// A checked logout token (or why not) becomes the answer; refusals and acceptances are reported.
+BackchannelReply LoginEngine::accept_logout(Result<LogoutToken> t) {
+    auto refuse = [this](Error e) {
+        BackchannelReply reply = backchannel_refusal(e);
+        if (backchannel_)
+            backchannel_(std::move(e));
+        return reply;
+    };
+    if (!t)
         return refuse(std::move(t).error());
-    }
+    const Config& cfg = gen_->cfg;
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
     const std::int64_t forget_at =
         t->iat + cfg.provider.max_token_age.count() + 2 * cfg.provider.clock_skew.count();
     if (!logout_jtis_.remember(t->iss, t->jti, forget_at, now))
@@ -748,8 +787,25 @@ BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
                                  "back-channel logout: this logout token (jti) was already used"));
     if (backchannel_)
         backchannel_(BackchannelLogout{t->iss, t->sid.value_or(""), t->sub.value_or(""), t->jti,
-                                       action});
-    return {200, {}};
+                                       cfg.callback.backchannel_logout_action});
+    return {200, {}, {}};
+}
+
+// The JWKS refetch a logout token waited for is over: the token is checked again against the
+// keys of the generation it started with (a failed fetch refuses it with the fetch's reason).
+void LoginEngine::on_backchannel_keys(std::uint64_t waiter, Status fetched) {
+    auto it = backchannel_waits_.find(waiter);
+    if (it == backchannel_waits_.end())
+        return;
+    BackchannelWait w = std::move(it->second);
+    backchannel_waits_.erase(it);
+    Result<LogoutToken> t = fetched ? check_logout_token(*w.gen, w.token)
+                                    : Result<LogoutToken>(std::move(fetched).error());
+    w.answer->complete(accept_logout(std::move(t)));
+    // Called from inside the provider's fetch: a generation a reload retired meanwhile must not
+    // end here, under its own provider's feet. The loop's next turn lets it go.
+    retired_.push_back(std::move(w.gen));
+    (void)sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
 }
 
 bool LoginEngine::awaiting_confirmation(BackendLoginId id) const {
@@ -817,6 +873,7 @@ void LoginEngine::call(Fn& fn, Arg arg) noexcept {
 
 int LoginEngine::on_defer(sd_event_source*, void* userdata) noexcept {
     auto* self = static_cast<LoginEngine*>(userdata);
+    self->retired_.clear();
     try {
         if (self->reload_finished_)
             self->finish_reload();

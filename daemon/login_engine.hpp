@@ -94,9 +94,13 @@ public:
     // A POST on the listener's /backchannel_logout (form body with logout_token): 501 when
     // backchannel_logout_action = none; 400 with the reason when the token is refused (reasons:
     // backchannel_content_type, backchannel_no_token, provider_not_ready, validate_logout_token's,
-    // logout_token_replayed); 200 once the callback has had it.
+    // logout_token_replayed); 200 once the callback has had it. A token signed with a key the
+    // daemon does not know yet (the provider rotated its keys) waits for one rate-limited JWKS
+    // refetch and is then checked again (a deferred answer; at most kMaxBackchannelWaits at once,
+    // beyond them, or when no refetch is allowed now, 400 jws_unknown_kid at once).
     [[nodiscard]] BackchannelReply on_backchannel(std::string_view content_type,
                                                   std::string_view body);
+    static constexpr std::size_t kMaxBackchannelWaits = 16;
     // The configuration new logins use.
     [[nodiscard]] const Config& config() const noexcept;
 
@@ -111,6 +115,7 @@ public:
     struct Pending;
     struct Generation;
     struct LogoutCall;
+    struct BackchannelWait;
 
 private:
     LoginEngine(sd_event* event, LoginEngineOptions opts, PushThrottleLimits pushes);
@@ -118,6 +123,10 @@ private:
     [[nodiscard]] Status setup(Config cfg);
     [[nodiscard]] Result<std::shared_ptr<Generation>> make_generation(Config cfg);
     [[nodiscard]] CallbackReply on_request(std::string_view target);
+    [[nodiscard]] Result<LogoutToken> check_logout_token(const Generation& g,
+                                                         std::string_view token) const;
+    [[nodiscard]] BackchannelReply accept_logout(Result<LogoutToken> t);
+    void on_backchannel_keys(std::uint64_t waiter, Status fetched);
     [[nodiscard]] Status check_limits() const;
     [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy);
     [[nodiscard]] Status begin(Pending& p);
@@ -159,6 +168,11 @@ private:
     BackchannelLogoutCb backchannel_;
     JtiCache logout_jtis_; // the logout tokens accepted: a replay is refused
     std::uint64_t next_logout_ = 1;
+    // Logout tokens waiting for the provider's new keys, by JWKS waiter slot (counted down from
+    // the top of the range: logins use theirs from 1, an admin refresh 0).
+    std::map<std::uint64_t, BackchannelWait> backchannel_waits_;
+    std::uint64_t next_backchannel_wait_ = 0;
+    std::vector<std::shared_ptr<Generation>> retired_; // released from the loop (on_defer)
 };
 
 } // namespace psc

@@ -38,7 +38,127 @@ std::unique_ptr<Rig> waiting_rig(Waiting& w, CallbackServerOptions o = test_opti
     return rig;
 }
 
+// A back-channel handler whose answer comes later (the daemon waiting for the provider's new
+// keys): the fallback says 400 "jws_unknown_kid".
+struct WaitingLogout {
+    std::shared_ptr<DeferredBackchannel> answer;
+    int calls = 0;
+};
+
+std::unique_ptr<Rig> waiting_logout_rig(WaitingLogout& w, CallbackServerOptions o = test_options()) {
+    auto rig = make_rig(std::move(o));
+    rig->server->set_backchannel_handler([&w](std::string_view, std::string_view) {
+        ++w.calls;
+        w.answer = std::make_shared<DeferredBackchannel>();
+        BackchannelReply r{400, R"({"error":"invalid_request","error_description":"jws_unknown_kid"})",
+                           w.answer};
+        return r;
+    });
+    return rig;
+}
+
+std::string logout_post(const std::string& body) {
+    return "POST /backchannel_logout HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+           "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Runs the loop until the handler has been called (the request is then held, or answered).
+void wait_for_call(Rig& rig, const WaitingLogout& w) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (w.calls == 0 && std::chrono::steady_clock::now() - t0 < 5s)
+        (void)sd_event_run(rig.event.get(), 10 * 1000);
+    assert_int_equal(w.calls, 1);
+}
+
 } // namespace
+
+// The back-channel answer waits for the handler's deferred reply: what it completes is sent.
+static void test_backchannel_answer_waits(void**) {
+    WaitingLogout w;
+    auto rig = waiting_logout_rig(w);
+    const std::uint16_t port = rig->server->port();
+    RawResponse r;
+    std::atomic<bool> done{false};
+    std::thread provider([&] {
+        r = http_exchange(port, logout_post("logout_token=x.y.z"));
+        done = true;
+    });
+    wait_for_call(*rig, w);
+    run_for(rig->event.get(), 200ms);
+    assert_false(done.load());
+    assert_int_equal(rig->server->held(), 1);
+    w.answer->complete({200, {}, {}});
+    while (!done)
+        (void)sd_event_run(rig->event.get(), 10 * 1000);
+    provider.join();
+    assert_int_equal(r.status, 200);
+    assert_true(r.body.empty());
+    assert_string_equal(r.headers["cache-control"].c_str(), "no-store");
+    assert_int_equal(rig->server->held(), 0);
+}
+
+// Not completed within hold_timeout: the fallback refusal, and a late answer reaches nobody.
+static void test_backchannel_wait_is_bounded(void**) {
+    WaitingLogout w;
+    CallbackServerOptions o = test_options();
+    o.hold_timeout = 300ms;
+    auto rig = waiting_logout_rig(w, o);
+    RawResponse r;
+    const std::uint16_t port = rig->server->port();
+    const auto t0 = std::chrono::steady_clock::now();
+    with_loop(rig->event.get(), [&] { r = http_exchange(port, logout_post("logout_token=a")); });
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    assert_int_equal(r.status, 400);
+    assert_true(contains(r.body, "\"jws_unknown_kid\""));
+    assert_true(waited >= 250ms && waited < 3s);
+    assert_int_equal(rig->server->held(), 0);
+    w.answer->complete({200, {}, {}});
+    run_for(rig->event.get(), 50ms);
+}
+
+// Completed before the handler returned: answered at once, nothing held. The provider hanging
+// up while held, and the listener going away while held, leak nothing (ASan).
+static void test_backchannel_answer_edges(void**) {
+    {
+        auto rig = make_rig();
+        rig->server->set_backchannel_handler([](std::string_view, std::string_view) {
+            auto answer = std::make_shared<DeferredBackchannel>();
+            answer->complete({200, {}, {}});
+            return BackchannelReply{400, "{}", answer};
+        });
+        auto r = RawResponse{};
+        const std::uint16_t port = rig->server->port();
+        with_loop(rig->event.get(), [&] { r = http_exchange(port, logout_post("logout_token=a")); });
+        assert_int_equal(r.status, 200);
+        assert_int_equal(rig->server->held(), 0);
+    }
+    {
+        WaitingLogout w;
+        auto rig = waiting_logout_rig(w);
+        UniqueFd fd = connect_to(rig->server->port());
+        assert_true(send_all(fd.get(), logout_post("logout_token=a")));
+        wait_for_call(*rig, w);
+        assert_int_equal(rig->server->held(), 1);
+        fd = UniqueFd();
+        run_for(rig->event.get(), 100ms);
+        w.answer->complete({200, {}, {}}); // the connection is gone: nothing is sent
+        run_for(rig->event.get(), 100ms);
+        assert_int_equal(rig->server->held(), 0);
+    }
+    {
+        WaitingLogout w;
+        auto rig = waiting_logout_rig(w);
+        const std::uint16_t port = rig->server->port();
+        RawResponse r;
+        std::thread provider([&] { r = http_exchange(port, logout_post("logout_token=a")); });
+        wait_for_call(*rig, w);
+        rig->server.reset();
+        provider.join();
+        assert_int_equal(r.status, 400); // the fallback
+        w.answer->complete({200, {}, {}});
+    }
+}
 
 static void test_page_waits_for_the_outcome(void**) {
     Waiting w;
@@ -184,6 +304,9 @@ int main() {
         cmocka_unit_test(test_page_waits_for_the_outcome),
         cmocka_unit_test(test_page_wait_is_bounded),
         cmocka_unit_test(test_shutdown_with_a_waiting_page),
+        cmocka_unit_test(test_backchannel_answer_waits),
+        cmocka_unit_test(test_backchannel_wait_is_bounded),
+        cmocka_unit_test(test_backchannel_answer_edges),
         cmocka_unit_test(test_trickling_connection_cut_at_header_deadline),
         cmocka_unit_test(test_idle_flood_does_not_delay_a_real_callback),
     };

@@ -243,6 +243,73 @@ void key_rotation_accepted_after_refetch(void**) {
     assert_int_equal(env->engine->provider().jwks_loads(), loads + 1);
 }
 
+// A logout token signed with a key the engine does not know yet (the provider rotated its keys)
+// waits for one JWKS refetch, then is checked again. kMaxBackchannelWaits wait at once; the next
+// is refused there and then. The same token waiting many times is accepted once (the others are
+// replays). A reload meanwhile retires the generation whose provider fetches the keys (ASan
+// watches that it is not freed under the fetch's feet).
+void backchannel_token_waits_for_new_keys(void**) {
+    Config cfg = test_config();
+    cfg.callback.backchannel_logout_action = BackchannelAction::lock;
+    auto env = make_env(cfg);
+    assert_ok(browser_login(*env, "claire", kMedecin)); // the mock's session to end
+    std::vector<LoginBackend::BackchannelLogout> ended;
+    std::vector<std::string> refused;
+    env->engine->set_backchannel_logout([&](Result<LoginBackend::BackchannelLogout> r) {
+        if (r)
+            ended.push_back(std::move(*r));
+        else
+            refused.push_back(r.error().reason);
+    });
+    auto minted = shared_mock().control(
+        std::string(R"({"logout_token":{"idnat":")") + kMedecin + R"(","fault":"rotate_key"}})");
+    assert_ok(minted);
+    const std::string& doc = minted->body;
+    const std::size_t at = doc.find("\"logout_token\":\"");
+    assert_true(at != std::string::npos);
+    const std::size_t from = at + 16;
+    const std::string body = "logout_token=" + doc.substr(from, doc.find('"', from) - from);
+    std::vector<BackchannelReply> replies;
+    for (std::size_t i = 0; i <= LoginEngine::kMaxBackchannelWaits; ++i)
+        replies.push_back(env->engine->on_backchannel("application/x-www-form-urlencoded", body));
+    for (std::size_t i = 0; i < LoginEngine::kMaxBackchannelWaits; ++i) {
+        assert_non_null(replies[i].deferred.get());
+        assert_false(replies[i].deferred->result().has_value()); // never from inside the call
+        assert_true(replies[i].json.find("jws_unknown_kid") != std::string::npos); // fallback
+    }
+    const BackchannelReply& over = replies.back();
+    assert_null(over.deferred.get());
+    assert_int_equal(over.status, 400);
+    assert_true(over.json.find("jws_unknown_kid") != std::string::npos);
+    assert_int_equal(refused.size(), 1);
+
+    std::optional<Status> reloaded;
+    assert_ok(env->engine->reload(cfg, [&](Status st) { reloaded = std::move(st); }));
+    auto answered = [&] {
+        for (std::size_t i = 0; i < LoginEngine::kMaxBackchannelWaits; ++i)
+            if (!replies[i].deferred->result())
+                return false;
+        return reloaded.has_value();
+    };
+    assert_true(run_until(env->event.get(), answered, std::chrono::seconds(10)));
+    assert_ok(*reloaded);
+    std::size_t ok = 0, replayed = 0;
+    for (std::size_t i = 0; i < LoginEngine::kMaxBackchannelWaits; ++i) {
+        const BackchannelReply& r = *replies[i].deferred->result();
+        if (r.status == 200)
+            ++ok;
+        else if (r.json.find("logout_token_replayed") != std::string::npos)
+            ++replayed;
+    }
+    assert_int_equal(ok, 1);
+    assert_int_equal(replayed, LoginEngine::kMaxBackchannelWaits - 1);
+    assert_int_equal(ended.size(), 1);
+    assert_false(ended[0].sid.empty());
+    assert_true(ended[0].action == BackchannelAction::lock);
+    assert_int_equal(refused.size(), LoginEngine::kMaxBackchannelWaits);
+    (void)run_until(env->event.get(), [] { return false; }, std::chrono::milliseconds(50));
+}
+
 // ---- rejections ----
 
 void authz_wrong_iss(void**) {
@@ -528,6 +595,7 @@ int main() {
         cmocka_unit_test_setup(paste_wrong_state_keeps_login, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(bogus_state_flood_does_not_disturb, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(key_rotation_accepted_after_refetch, mocktest::reset_shared_mock),
+        cmocka_unit_test_setup(backchannel_token_waits_for_new_keys, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(authz_wrong_iss, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(id_token_bad_signature, mocktest::reset_shared_mock),
         cmocka_unit_test_setup(id_token_expired, mocktest::reset_shared_mock),
