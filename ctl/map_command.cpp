@@ -189,6 +189,11 @@ void print_report(const Source& src, const std::vector<Verdict>& verdicts, const
         std::printf("source: %s %s: %zu account(s) hold this idNat\n", src.kind.c_str(),
                     src.detail.c_str(),
                     verdicts.size());
+        // InfoPipe's ListByAttr searches SSSD's cache only (the login itself looks the account
+        // up first, so its own entry is always there).
+        if (src.kind == "sssd")
+            std::printf("(SSSD searched its cache: accounts it has not looked up yet are not "
+                        "counted unless its domain has enumerate = true)\n");
     } else if (src.kind == "username_template") {
         std::printf("source: username_template %s\n", src.detail.c_str());
         if (!verdicts.empty())

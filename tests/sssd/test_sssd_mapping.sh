@@ -135,7 +135,7 @@ wildcards_never_sent() {
 pscctl_map_shows_directory() {
     ctl map "$STACK_MEDECIN" --config "$PSC_CONFIG"
     expect 0 "source: sssd SSSD InfoPipe (org.freedesktop.sssd.infopipe): 1 account(s)" &&
-        expect 0 "claire (uid 1001): OK" || return 1
+        expect 0 "SSSD searched its cache" && expect 0 "claire (uid 1001): OK" || return 1
     ctl map "$STACK_STUDENT" --config "$PSC_CONFIG"
     expect 1 "2 account(s)" && expect 1 "directory_ambiguous" || return 1
     ctl map 810009999999 --config "$PSC_CONFIG"
