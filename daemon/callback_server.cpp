@@ -287,7 +287,7 @@ struct CallbackServer::Internals {
                                  std::size_t* upload_data_size, void** req_cls) noexcept;
     static MHD_Result answer(CallbackServer& s, MHD_Connection* conn, const RequestState& st);
     static MHD_Result answer_backchannel(CallbackServer& s, MHD_Connection* conn,
-                                         const RequestState& st);
+                                         RequestState& st);
     static MHD_Result send_reply(CallbackServer& s, MHD_Connection* conn,
                                  const CallbackReply& reply);
     static MHD_Result send_backchannel(CallbackServer& s, MHD_Connection* conn,
@@ -330,7 +330,7 @@ void CallbackServer::Internals::on_completed(void* cls, MHD_Connection*, void** 
 }
 
 MHD_Result CallbackServer::Internals::answer_backchannel(CallbackServer& s, MHD_Connection* conn,
-                                                         const RequestState& st) {
+                                                         RequestState& st) {
     BackchannelReply reply;
     if (st.body_too_large) {
         reply.json = R"({"error":"invalid_request","error_description":"body too large"})";
@@ -343,10 +343,9 @@ MHD_Result CallbackServer::Internals::answer_backchannel(CallbackServer& s, MHD_
         auto deferred = std::exchange(reply.deferred, nullptr);
         if (deferred->result())
             return send_backchannel(s, conn, *deferred->result());
-        auto& state = const_cast<RequestState&>(st);
-        state.held_logout = std::move(deferred);
-        state.logout_fallback = std::move(reply);
-        return hold(s, conn, state);
+        st.held_logout = std::move(deferred);
+        st.logout_fallback = std::move(reply);
+        return hold(s, conn, st);
     }
     return send_backchannel(s, conn, reply);
 }

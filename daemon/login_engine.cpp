@@ -706,27 +706,19 @@ BackchannelReply backchannel_refusal(const Error& e) {
 
 BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
                                              std::string_view body) {
-    const Config& cfg = gen_->cfg;
-    const BackchannelAction action = cfg.callback.backchannel_logout_action;
-    if (action == BackchannelAction::none)
+    if (gen_->cfg.callback.backchannel_logout_action == BackchannelAction::none)
         return {501, R"({"error":"not_supported"})", {}};
-    auto refuse = [this](Error e) {
-        BackchannelReply reply = backchannel_refusal(e);
-        if (backchannel_)
-            backchannel_(std::move(e));
-        return reply;
-    };
     if (http_media_type(content_type) != "application/x-www-form-urlencoded")
-        return refuse(make_error(Errc::invalid, "backchannel_content_type",
-                                 "back-channel logout: the body is not a form"));
+        return answer_logout(make_error(Errc::invalid, "backchannel_content_type",
+                                        "back-channel logout: the body is not a form"));
     auto params = parse_query(body, gen_->cfg.limits.jwt_max_bytes * 2 + 64);
     const std::string* token = params ? query_find(*params, "logout_token") : nullptr;
     if (!token || token->empty())
-        return refuse(make_error(Errc::invalid, "backchannel_no_token",
-                                 "back-channel logout: no single logout_token parameter"));
+        return answer_logout(make_error(Errc::invalid, "backchannel_no_token",
+                                        "back-channel logout: no single logout_token parameter"));
     const std::string_view compact = trim(*token);
     auto t = check_logout_token(*gen_, compact);
-    if (!t && t.error().reason == "jws_unknown_kid" && gen_->provider &&
+    if (!t && t.error().reason == "jws_unknown_kid" &&
         backchannel_waits_.size() < kMaxBackchannelWaits) {
         // The provider may have rotated its keys: the answer waits for one rate-limited refetch
         // (the listener's hold_timeout at most; then the provider gets this refusal, and the
@@ -744,7 +736,7 @@ BackchannelReply LoginEngine::on_backchannel(std::string_view content_type,
         }
         backchannel_waits_.erase(waiter); // no refetch allowed now: refused at once
     }
-    return accept_logout(std::move(t));
+    return answer_logout(std::move(t));
 }
 
 Result<LogoutToken> LoginEngine::check_logout_token(const Generation& g,
@@ -768,8 +760,8 @@ Result<LogoutToken> LoginEngine::check_logout_token(const Generation& g,
                                  static_cast<std::int64_t>(std::time(nullptr)));
 }
 
-// A checked logout token (or why not) becomes the answer; refusals and acceptances are reported.
-BackchannelReply LoginEngine::accept_logout(Result<LogoutToken> t) {
+// A checked logout token, or why the request is refused, becomes the answer; both are reported.
+BackchannelReply LoginEngine::answer_logout(Result<LogoutToken> t) {
     auto refuse = [this](Error e) {
         BackchannelReply reply = backchannel_refusal(e);
         if (backchannel_)
@@ -801,7 +793,7 @@ void LoginEngine::on_backchannel_keys(std::uint64_t waiter, Status fetched) {
     backchannel_waits_.erase(it);
     Result<LogoutToken> t = fetched ? check_logout_token(*w.gen, w.token)
                                     : Result<LogoutToken>(std::move(fetched).error());
-    w.answer->complete(accept_logout(std::move(t)));
+    w.answer->complete(answer_logout(std::move(t)));
     // Called from inside the provider's fetch: a generation a reload retired meanwhile must not
     // end here, under its own provider's feet. The loop's next turn lets it go.
     retired_.push_back(std::move(w.gen));

@@ -125,7 +125,7 @@ private:
     [[nodiscard]] CallbackReply on_request(std::string_view target);
     [[nodiscard]] Result<LogoutToken> check_logout_token(const Generation& g,
                                                          std::string_view token) const;
-    [[nodiscard]] BackchannelReply accept_logout(Result<LogoutToken> t);
+    [[nodiscard]] BackchannelReply answer_logout(Result<LogoutToken> t);
     void on_backchannel_keys(std::uint64_t waiter, Status fetched);
     [[nodiscard]] Status check_limits() const;
     [[nodiscard]] Status start_flow(Pending& p, Flow flow, const ServicePolicy& policy);
